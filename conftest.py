@@ -1,0 +1,113 @@
+"""pytest set-up shared by the unit tests and ``pytest --nbval chapters/``.
+
+Notebooks run in smoke mode on the CPU with text progress bars unless the caller says
+otherwise, so ``pytest --nbval chapters/`` checks the same reduced chapters the book shows.
+
+With ``--nb-executed-dir DIR`` every notebook nbval executes is also written to DIR (same
+relative path) with its fresh outputs: the one execution that checks a chapter is the one
+the book renders. ``--nb-no-compare`` executes without comparing (to refresh stored outputs).
+"""
+from __future__ import annotations
+
+import copy
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("GANSRC_SMOKE", "1")
+os.environ.setdefault("GANSRC_DEVICE", "cpu")
+os.environ.setdefault("GANSRC_TEXT_PROGRESS", "1")
+
+ROOT = Path(__file__).resolve().parent
+_RUNS: dict[str, dict] = {}
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("gansrc notebooks")
+    group.addoption("--nb-executed-dir", default=None, help="write each executed notebook (with fresh outputs) under this folder")
+    group.addoption("--nb-no-compare", action="store_true", help="execute notebooks without comparing outputs")
+
+
+def _is_nbval_cell(item) -> bool:
+    return type(item).__name__ == "IPyNbCell"
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--nb-no-compare"):
+        for item in items:
+            if _is_nbval_cell(item):
+                item.options["check"] = False
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    start = time.perf_counter()
+    yield
+    if not _is_nbval_cell(item):
+        return
+    path = str(item.parent.path)
+    run = _RUNS.setdefault(path, {"nb": item.parent.nb, "outputs": {}, "seconds": 0.0})
+    run["seconds"] += time.perf_counter() - start
+    outputs = getattr(item, "test_outputs", None)
+    if outputs is not None:
+        run["outputs"][item.cell_num] = (outputs, time.perf_counter() - start)
+
+
+def _clean_output(out, count: int) -> dict:
+    out = copy.deepcopy(dict(out))
+    kind = out["output_type"]
+    if kind == "execute_result":
+        out["execution_count"] = count
+        out.setdefault("metadata", {})
+    elif kind == "display_data":
+        out.pop("execution_count", None)
+        out.setdefault("metadata", {})
+    return out
+
+
+def executed_notebook(nb, outputs: dict):
+    """A copy of ``nb`` whose code cells carry the outputs nbval just received."""
+    import nbformat
+
+    nb = copy.deepcopy(nb)
+    code_index = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        if code_index in outputs:
+            outs, seconds = outputs[code_index]
+            cell.outputs = [nbformat.from_dict(_clean_output(o, code_index + 1)) for o in outs]
+            cell.execution_count = code_index + 1
+            cell.metadata.setdefault("execution", {})["seconds"] = round(seconds, 2)
+        else:
+            cell.outputs, cell.execution_count = [], None
+        code_index += 1
+    return nb
+
+
+def pytest_sessionfinish(session, exitstatus):
+    target = session.config.getoption("--nb-executed-dir")
+    if not target or not _RUNS:
+        return
+    import nbformat
+
+    target = Path(target)
+    for path, run in _RUNS.items():
+        rel = Path(path).resolve().relative_to(ROOT)
+        out = target / rel
+        out.parent.mkdir(parents=True, exist_ok=True)
+        nb = executed_notebook(run["nb"], run["outputs"])
+        nb.metadata.setdefault("gansrc", {})["executed_seconds"] = round(run["seconds"], 1)
+        nbformat.validate(nb)
+        tmp = out.with_suffix(".ipynb.tmp")
+        nbformat.write(nb, str(tmp))
+        os.replace(tmp, out)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _RUNS:
+        terminalreporter.write_sep("-", "notebook execution time")
+        for path, run in sorted(_RUNS.items()):
+            terminalreporter.write_line(f"{run['seconds']:7.1f} s  {Path(path).relative_to(ROOT)}")

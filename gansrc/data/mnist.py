@@ -1,0 +1,122 @@
+"""MNIST: the full data set when torchvision can fetch it, the 10,000 bundled images otherwise.
+
+Chapter 01 uses it to train the book's classifier; chapter 02 trains a GAN on it.
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import torch
+
+from ..runtime import data_dir, runs_dir
+
+# md5 of the bundled files (data/README.md lists them with their licence).
+BUNDLED_MD5 = {
+    "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
+    "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
+}
+
+
+@dataclass
+class ImageSet:
+    """Images as one uint8 tensor (N, C, H, W) plus optional integer labels (N,)."""
+
+    images: torch.Tensor
+    labels: Optional[torch.Tensor]
+    source: str
+
+    def __len__(self) -> int:
+        return self.images.shape[0]
+
+    def split(self, n_first: int) -> tuple["ImageSet", "ImageSet"]:
+        """The first ``n_first`` items and the rest (the order is fixed, so the split is too)."""
+        if not 0 < n_first < len(self):
+            raise ValueError(f"Cannot split {len(self)} items at {n_first}.")
+        lab = self.labels
+        return (
+            ImageSet(self.images[:n_first], None if lab is None else lab[:n_first], self.source),
+            ImageSet(self.images[n_first:], None if lab is None else lab[n_first:], self.source),
+        )
+
+
+def read_idx(path: Path) -> np.ndarray:
+    """Read an IDX file (gzipped or not), the format MNIST is distributed in."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as f:
+        raw = f.read()
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
+        raise ValueError(f"{path} is not an IDX file (bad magic number).")
+    dtype_code, ndim = raw[2], raw[3]
+    if dtype_code != 0x08:
+        raise ValueError(f"{path}: only unsigned-byte IDX files are supported.")
+    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
+    if data.size != int(np.prod(shape)):
+        raise ValueError(f"{path} is truncated: expected {int(np.prod(shape))} values, found {data.size}.")
+    return data.reshape(shape)
+
+
+def _md5(path: Path) -> str:
+    return hashlib.md5(path.read_bytes()).hexdigest()
+
+
+def load_bundled_mnist(folder: Optional[Path] = None, verify: bool = True) -> ImageSet:
+    """The 10,000 MNIST test images shipped in ``data/`` (no network needed)."""
+    folder = Path(folder) if folder is not None else data_dir()
+    paths = {name: folder / name for name in BUNDLED_MD5}
+    for name, path in paths.items():
+        if not path.exists():
+            raise FileNotFoundError(
+                f"The bundled MNIST file {path} is missing. It ships with the repository; "
+                "clone the whole repository (or set GANSRC_DATA to the folder that holds it)."
+            )
+        if verify and _md5(path) != BUNDLED_MD5[name]:
+            raise ValueError(f"{path} is corrupt (md5 mismatch). Restore it from the repository.")
+    images = read_idx(paths["t10k-images-idx3-ubyte.gz"])
+    labels = read_idx(paths["t10k-labels-idx1-ubyte.gz"])
+    return ImageSet(
+        torch.from_numpy(images.copy()).unsqueeze(1),
+        torch.from_numpy(labels.astype(np.int64)),
+        "bundled MNIST test set (10,000 images)",
+    )
+
+
+def _download_full_mnist(split: str, root: Path) -> ImageSet:
+    from torchvision.datasets import MNIST
+
+    ds = MNIST(str(root), train=(split == "train"), download=True)
+    return ImageSet(
+        ds.data.unsqueeze(1).clone(),
+        ds.targets.clone().long(),
+        f"full MNIST {split} set ({len(ds.data):,} images)",
+    )
+
+
+def load_mnist(split: str = "train", download: bool = True, root: Optional[Path] = None, verbose: bool = True) -> ImageSet:
+    """MNIST digits as uint8 tensors (N, 1, 28, 28) with labels.
+
+    Tries torchvision's full data set (``split`` "train": 60,000 images, "test": 10,000) when
+    ``download`` is True; when that fails (no network, a blocked mirror) it says so in one line
+    and returns the 10,000 bundled test images instead. Prints which one it used.
+    """
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', not {split!r}.")
+    result: Optional[ImageSet] = None
+    reason = "download=False"
+    if download:
+        try:
+            result = _download_full_mnist(split, Path(root) if root else runs_dir() / "downloads")
+        except Exception as exc:  # any network or mirror failure
+            reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:80] if str(exc) else 'no details'}"
+    if result is None:
+        result = load_bundled_mnist()
+        if verbose and download:
+            print(f"Full MNIST could not be downloaded ({reason}); using the {result.source}.")
+    if verbose:
+        print(f"MNIST: {result.source}.")
+    return result

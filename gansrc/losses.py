@@ -1,0 +1,71 @@
+r"""Adversarial losses, written on logits.
+
+A discriminator returns a logit :math:`l`; its probability is :math:`D = \sigma(l)`. Every
+log of a probability is computed with ``softplus``, which never takes ``log(0)``:
+
+    log D(x)       = -softplus(-l)
+    log(1 - D(x))  = -softplus(l)
+
+Chapter 02 derives these losses from the value function
+:math:`V(D, G) = E_x[\log D(x)] + E_z[\log(1 - D(G(z)))]`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+
+def bce_discriminator_loss(real_logits: Tensor, fake_logits: Tensor, real_target: float = 1.0) -> Tensor:
+    r"""Discriminator loss :math:`-E[\log D(x)] - E[\log(1 - D(G(z)))]`, i.e. :math:`-V(D, G)`.
+
+    Binary cross-entropy with target ``real_target`` for real images (1.0, or e.g. 0.9 for
+    one-sided label smoothing) and 0 for generated ones, summed over the two halves.
+    """
+    real = real_target * F.softplus(-real_logits) + (1.0 - real_target) * F.softplus(real_logits)
+    return real.mean() + F.softplus(fake_logits).mean()
+
+
+def minimax_generator_loss(fake_logits: Tensor) -> Tensor:
+    r"""The generator's side of the original game: minimise :math:`E[\log(1 - D(G(z)))]`.
+
+    It *saturates*: when D confidently rejects the fakes (D(G(z)) -> 0) its gradient
+    vanishes, which is why the non-saturating loss is used in practice.
+    """
+    return -F.softplus(fake_logits).mean()
+
+
+def nonsaturating_generator_loss(fake_logits: Tensor) -> Tensor:
+    r"""Goodfellow et al.'s practical generator loss: minimise :math:`-E[\log D(G(z))]`.
+
+    Same fixed point as the minimax loss, but strong gradients exactly when the generator
+    is losing. Equals binary cross-entropy of the fakes against the label "real".
+    """
+    return F.softplus(-fake_logits).mean()
+
+
+def lsgan_discriminator_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+    r"""Least-squares GAN (Mao et al. 2017): :math:`\tfrac12 E[(D(x) - 1)^2] + \tfrac12 E[D(G(z))^2]` on raw outputs."""
+    return 0.5 * (real_logits - 1.0).pow(2).mean() + 0.5 * fake_logits.pow(2).mean()
+
+
+def lsgan_generator_loss(fake_logits: Tensor) -> Tensor:
+    r"""Least-squares generator loss :math:`\tfrac12 E[(D(G(z)) - 1)^2]`."""
+    return 0.5 * (fake_logits - 1.0).pow(2).mean()
+
+
+@dataclass(frozen=True)
+class AdversarialLoss:
+    """A pair of losses the trainer calls: ``discriminator(real, fake)`` and ``generator(fake)``."""
+
+    name: str
+    discriminator: Callable[[Tensor, Tensor], Tensor]
+    generator: Callable[[Tensor], Tensor]
+
+
+NON_SATURATING = AdversarialLoss("non-saturating (BCE)", bce_discriminator_loss, nonsaturating_generator_loss)
+MINIMAX = AdversarialLoss("minimax (saturating)", bce_discriminator_loss, minimax_generator_loss)
+LEAST_SQUARES = AdversarialLoss("least squares (LSGAN)", lsgan_discriminator_loss, lsgan_generator_loss)

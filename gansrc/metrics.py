@@ -1,0 +1,81 @@
+"""How good are generated digits? FID and KID on the book's classifier, and a class histogram.
+
+Inception-v3 features (the usual FID) need downloaded ImageNet weights and 299x299 RGB
+inputs; for MNIST the book's own classifier (chapter 01) is the better judge and works
+offline. torchmetrics computes the distances; we only supply the feature extractor.
+Numbers are comparable within this book, not with FIDs published on Inception features.
+"""
+from __future__ import annotations
+
+import warnings
+from typing import Optional
+
+import torch
+from torch import Tensor, nn
+
+from .data.batches import to_signed_float
+from .train.classifier import predict
+
+
+class ClassifierFeatures(nn.Module):
+    """Wraps the MNIST classifier so torchmetrics sees an extractor with ``num_features``."""
+
+    def __init__(self, classifier: nn.Module) -> None:
+        super().__init__()
+        self.classifier = classifier.eval().requires_grad_(False)
+        self.num_features = classifier.num_features
+
+    def forward(self, images: Tensor) -> Tensor:
+        return self.classifier.features(to_signed_float(images))
+
+
+@torch.no_grad()
+def fid_kid(real: Tensor, fake: Tensor, classifier: nn.Module, batch_size: int = 500, kid_subset_size: int = 500, seed: int = 0) -> dict[str, float]:
+    """FID and KID (mean and std over subsets) between two sets of images.
+
+    Images may be uint8 or floats in [-1, 1]. Lower is better; two samples of the same
+    distribution give a small positive FID, not zero.
+    """
+    from torchmetrics.image.fid import FrechetInceptionDistance
+    from torchmetrics.image.kid import KernelInceptionDistance
+
+    device = next(classifier.parameters()).device
+    features = ClassifierFeatures(classifier)
+    fid = FrechetInceptionDistance(feature=features, normalize=True).to(device)
+    subset = min(kid_subset_size, len(real), len(fake))
+    with warnings.catch_warnings():  # "KID keeps all features in memory": a few thousand here
+        warnings.simplefilter("ignore", UserWarning)
+        kid = KernelInceptionDistance(feature=features, subset_size=subset, normalize=True).to(device)
+    for images, is_real in ((real, True), (fake, False)):
+        for i in range(0, len(images), batch_size):
+            batch = to_signed_float(images[i: i + batch_size].to(device))
+            fid.update(batch, real=is_real)
+            kid.update(batch, real=is_real)
+    state = torch.random.get_rng_state()
+    torch.manual_seed(seed)  # KID draws random subsets; keep that reproducible and side-effect free
+    kid_mean, kid_std = kid.compute()
+    torch.random.set_rng_state(state)
+    return {"fid": float(fid.compute()), "kid": float(kid_mean), "kid_std": float(kid_std)}
+
+
+def class_histogram(classifier: nn.Module, images: Tensor, num_classes: int = 10) -> Tensor:
+    """How many of ``images`` the classifier assigns to each class (exposes mode collapse)."""
+    return torch.bincount(predict(classifier, images), minlength=num_classes)
+
+
+def histogram_entropy(counts: Tensor) -> float:
+    """Entropy of a class histogram in bits: log2(10) = 3.32 when all digits are equally common."""
+    p = counts.double() / counts.sum()
+    p = p[p > 0]
+    return float(-(p * p.log2()).sum())
+
+
+def evaluate_samples(classifier: nn.Module, real: Tensor, fake: Tensor, labels: Optional[Tensor] = None) -> dict[str, float]:
+    """FID, KID, the class histogram's entropy and (when ``labels`` are the requested
+    classes of conditional samples) the fraction the classifier reads as requested."""
+    result = fid_kid(real, fake, classifier)
+    counts = class_histogram(classifier, fake)
+    result["class_entropy_bits"] = histogram_entropy(counts)
+    if labels is not None:
+        result["label_accuracy"] = float((predict(classifier, fake) == labels.cpu()).float().mean())
+    return result

@@ -1,0 +1,73 @@
+"""The book's MNIST classifier (chapter 01), reused as the feature extractor of the metrics."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import torch
+from torch import nn
+
+from ..runtime import data_dir
+
+WEIGHTS_FILE = "mnist_classifier.pt"
+
+
+class MNISTClassifier(nn.Module):
+    """Two convolution blocks (conv 3x3, ReLU, 2x2 max pool) and a two-layer head.
+
+    Input: digits (N, 1, 28, 28) in [-1, 1]. ``features`` gives the 128-dimensional
+    penultimate activations; ``forward`` gives the 10 class logits.
+    """
+
+    num_features = 128
+
+    def __init__(self, width: int = 32, dropout: float = 0.25) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(1, width, kernel_size=3, padding=1),       # 28x28 -> 28x28
+            nn.ReLU(),
+            nn.MaxPool2d(2),                                     # -> 14x14
+            nn.Conv2d(width, 2 * width, kernel_size=3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),                                     # -> 7x7
+        )
+        self.head = nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(2 * width * 7 * 7, self.num_features),
+            nn.ReLU(),
+        )
+        self.dropout = nn.Dropout(dropout)
+        self.out = nn.Linear(self.num_features, 10)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        if x.ndim != 4 or tuple(x.shape[1:]) != (1, 28, 28):
+            raise ValueError(f"MNISTClassifier expects (N, 1, 28, 28) images, got {tuple(x.shape)}.")
+        return self.head(self.body(x))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.out(self.dropout(self.features(x)))
+
+
+def save_classifier(model: MNISTClassifier, path: Path) -> Path:
+    """Save the weights only (a small file that loads with ``weights_only=True``)."""
+    from ..train.checkpoint import atomic_save
+
+    state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    return atomic_save({"format": "gansrc.mnist_classifier/1", "state_dict": state}, Path(path))
+
+
+def load_classifier(path: Optional[Path] = None, device: torch.device | str = "cpu") -> MNISTClassifier:
+    """The trained classifier from ``data/mnist_classifier.pt`` (or ``path``), in eval mode."""
+    path = Path(path) if path is not None else data_dir() / WEIGHTS_FILE
+    if not path.exists():
+        raise FileNotFoundError(
+            f"Classifier weights {path} are missing. They ship with the repository; "
+            "regenerate them with `make classifier` (chapter 01 explains the training)."
+        )
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+        model = MNISTClassifier()
+        model.load_state_dict(payload["state_dict"])
+    except Exception as exc:
+        raise ValueError(f"{path} is not a valid MNIST classifier weights file ({exc}).") from exc
+    return model.to(device).eval().requires_grad_(False)

@@ -1,0 +1,137 @@
+"""Where the code runs and how: device, seeds, smoke mode, progress bars, data paths.
+
+Every chapter starts with these helpers (chapter 00 explains them).
+"""
+from __future__ import annotations
+
+import os
+import random
+import sys
+from pathlib import Path
+from typing import Iterable, Optional
+
+import torch
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _env_flag(name: str) -> Optional[bool]:
+    value = os.environ.get(name)
+    if value is None:
+        return None
+    value = value.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError(f"{name}={os.environ[name]!r} is not understood: use 1 or 0.")
+
+
+def smoke_mode(flag: Optional[bool] = None) -> bool:
+    """Return True when a chapter should run its reduced "smoke" settings.
+
+    ``flag`` is the chapter's papermill parameter ``SMOKE``: True or False wins; None (the
+    default a reader gets) falls back to the ``GANSRC_SMOKE`` environment variable, which the
+    book build and ``pytest --nbval`` set. Unset means full mode.
+    """
+    if flag is not None:
+        return bool(flag)
+    return bool(_env_flag("GANSRC_SMOKE"))
+
+
+def on_colab() -> bool:
+    """True inside Google Colab."""
+    return "google.colab" in sys.modules
+
+
+def pick_device(preferred: Optional[str] = None) -> torch.device:
+    """Choose CUDA, then Apple's MPS, then the CPU.
+
+    ``preferred`` (or the ``GANSRC_DEVICE`` environment variable) forces one, e.g. "cpu"
+    for a reproducible run; asking for a device that is not there is an error, not a
+    silent fallback.
+    """
+    name = preferred or os.environ.get("GANSRC_DEVICE") or ""
+    name = name.strip().lower()
+    if name:
+        device = torch.device(name)
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise RuntimeError(
+                f"Device {name!r} was requested but PyTorch sees no CUDA GPU here. "
+                "Use 'cpu', or unset GANSRC_DEVICE to pick the best device automatically."
+            )
+        if device.type == "mps" and not torch.backends.mps.is_available():
+            raise RuntimeError(f"Device {name!r} was requested but MPS is not available here.")
+        return device
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def seed_everything(seed: int = 0, deterministic: bool = False) -> torch.Generator:
+    """Seed Python, NumPy and PyTorch (CPU and CUDA); return a CPU generator seeded alike.
+
+    With ``deterministic=True`` PyTorch is also told to use deterministic algorithms, so two
+    runs with the same seed give identical weights on the CPU.
+    """
+    random.seed(seed)
+    try:
+        import numpy as np
+
+        np.random.seed(seed % 2**32)
+    except ImportError:  # pragma: no cover - numpy is a dependency
+        pass
+    torch.manual_seed(seed)  # also seeds every CUDA device
+    if deterministic:
+        torch.use_deterministic_algorithms(True, warn_only=False)
+        torch.backends.cudnn.benchmark = False
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    return torch.Generator().manual_seed(seed)
+
+
+def repo_root() -> Path:
+    """The folder that holds ``gansrc/`` and ``data/`` (a clone of the book's repository)."""
+    return Path(__file__).resolve().parent.parent
+
+
+def data_dir() -> Path:
+    """The bundled data folder: ``GANSRC_DATA`` if set, else ``data/`` beside the package."""
+    env = os.environ.get("GANSRC_DATA")
+    return Path(env) if env else repo_root() / "data"
+
+
+def runs_dir() -> Path:
+    """Where chapters write checkpoints and downloads: ``GANSRC_RUNS`` or ``runs/``."""
+    env = os.environ.get("GANSRC_RUNS")
+    return Path(env) if env else repo_root() / "runs"
+
+
+def progress(iterable: Optional[Iterable] = None, **kwargs):
+    """A tqdm progress bar: a widget in Jupyter, text in a terminal.
+
+    When ``GANSRC_TEXT_PROGRESS=1`` (set for the book build and the notebook tests) it is a
+    plain text bar on stdout that only redraws rarely, so stored outputs stay short.
+    """
+    if _env_flag("GANSRC_TEXT_PROGRESS"):
+        from tqdm.std import tqdm
+
+        kwargs.setdefault("file", sys.stdout)
+        kwargs.setdefault("mininterval", 3600.0)
+        kwargs.setdefault("ascii", True)
+        kwargs.setdefault("ncols", 100)
+        return tqdm(iterable, **kwargs)
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, **kwargs)
+
+
+def describe_runtime(smoke: bool, device: torch.device) -> str:
+    """One line that says how this chapter is running (shown at the top of every chapter)."""
+    mode = "smoke (reduced settings, bundled data)" if smoke else "full"
+    where = device.type.upper()
+    if device.type == "cuda":
+        where = torch.cuda.get_device_name(device)
+    return f"gansrc {__import__('gansrc').__version__} | torch {torch.__version__.split('+')[0]} | device: {where} | mode: {mode}"

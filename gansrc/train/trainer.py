@@ -1,0 +1,341 @@
+"""The training loop every chapter shares, and the adversarial trainer built on it.
+
+``Trainer`` owns what is the same for every model: the step counter, a progress bar, a
+history of averaged metrics, NaN detection, checkpoints and exact resume. A subclass only
+writes ``train_step``. ``GANTrainer`` is Algorithm 1 of Goodfellow et al. (2014) with k
+discriminator steps and n generator steps per iteration (chapter 02).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Iterable, Optional
+
+import torch
+from torch import Tensor, nn
+
+from .. import losses as L
+from ..data.batches import TensorBatches, to_uint8
+from ..runtime import progress
+from .checkpoint import CheckpointDir, CheckpointError
+from .precision import Precision
+
+Callback = Callable[["Trainer", dict], None]
+
+
+class NonFiniteLossError(FloatingPointError):
+    """A loss became NaN or infinite; training stopped before saving the damaged weights."""
+
+
+class Trainer:
+    """Runs ``train_step`` until a step count, logging, checkpointing and resuming.
+
+    Metrics returned by ``train_step`` stay on the device and are averaged over
+    ``log_every`` steps before one host synchronisation, so the loop never waits on the GPU
+    for a progress bar. With ``checkpoint_dir`` set, ``fit`` resumes from the newest good
+    checkpoint there and writes one every ``checkpoint_every`` steps and at the end.
+    """
+
+    def __init__(
+        self,
+        models: dict[str, nn.Module],
+        optimizers: dict[str, torch.optim.Optimizer],
+        batches: TensorBatches,
+        *,
+        device: torch.device | str = "cpu",
+        seed: int = 0,
+        log_every: int = 50,
+        checkpoint_dir: Optional[Path] = None,
+        checkpoint_every: int = 500,
+        keep_last: int = 3,
+        amp: Optional[bool] = None,
+        callbacks: Iterable[Callback] = (),
+        desc: str = "training",
+    ) -> None:
+        if log_every < 1:
+            raise ValueError("log_every must be at least 1.")
+        self.models = models
+        self.optimizers = optimizers
+        self.batches = batches
+        self.device = torch.device(device)
+        self.log_every = log_every
+        self.checkpoints = CheckpointDir(checkpoint_dir, keep_last) if checkpoint_dir else None
+        self.checkpoint_every = checkpoint_every
+        self.callbacks = list(callbacks)
+        self.desc = desc
+        self.precision = Precision(self.device, amp)
+        self.rng = torch.Generator(device=self.device).manual_seed(seed)
+        self.step = 0
+        self.history: dict[str, list[float]] = {"step": []}
+        self._sums: dict[str, Tensor] = {}
+        self._count = 0
+        self._first_bad = torch.full((), -1, dtype=torch.long, device=self.device)
+        self._resumed_from: Optional[Path] = None
+
+    # ------------------------------------------------------------------ to override
+    def train_step(self) -> dict[str, Tensor]:
+        """One optimisation step; returns scalar tensors to log (kept on the device)."""
+        raise NotImplementedError
+
+    def after_step(self) -> None:
+        """Called after every step (e.g. to take samples)."""
+
+    def extra_state(self) -> dict:
+        return {}
+
+    def load_extra_state(self, state: dict) -> None:
+        pass
+
+    # ------------------------------------------------------------------ the loop
+    def fit(self, steps: int, show_progress: bool = True) -> dict[str, list[float]]:
+        """Train until ``self.step == steps`` (resuming first if a checkpoint exists)."""
+        if self.checkpoints is not None and self.step == 0:
+            self.resume()
+        bar = progress(total=steps, initial=self.step, desc=self.desc, disable=not show_progress)
+        try:
+            while self.step < steps:
+                for model in self.models.values():
+                    model.train()
+                logs = self.train_step()
+                self.step += 1
+                self._accumulate(logs)
+                if self.step % self.log_every == 0 or self.step == steps:
+                    self._flush(bar)
+                self.after_step()
+                if self.checkpoints is not None and (self.step % self.checkpoint_every == 0 or self.step == steps):
+                    self._flush(bar)
+                    self.save_checkpoint()
+                bar.update(1)
+        finally:
+            bar.close()
+        return self.history
+
+    def _accumulate(self, logs: dict[str, Tensor]) -> None:
+        values = torch.stack([v.detach().float() for v in logs.values()])
+        bad = ~torch.isfinite(values).all()
+        self._first_bad = torch.where(bad & (self._first_bad < 0), torch.tensor(self.step, device=self.device), self._first_bad)
+        for name, value in zip(logs, values):
+            self._sums[name] = self._sums[name] + value if name in self._sums else value.clone()
+        self._count += 1
+
+    def _flush(self, bar=None) -> None:
+        if self._count == 0:
+            return
+        first_bad = int(self._first_bad)  # the one host synchronisation per log interval
+        if first_bad >= 0:
+            last = self.checkpoints.paths()[-1] if self.checkpoints and self.checkpoints.paths() else None
+            where = f"The last good checkpoint is {last}." if last else "No checkpoint was written (set checkpoint_dir to keep one)."
+            raise NonFiniteLossError(
+                f"A loss became NaN or infinite at step {first_bad}; training stopped. {where} "
+                "Lower the learning rate, check the data range ([-1, 1]) or the loss."
+            )
+        means = {name: (s / self._count).item() for name, s in self._sums.items()}
+        self.history["step"].append(self.step)
+        for name, value in means.items():
+            self.history.setdefault(name, []).append(value)
+        self._sums, self._count = {}, 0
+        if bar is not None:
+            bar.set_postfix({k: f"{v:.3g}" for k, v in means.items()}, refresh=False)
+        for callback in self.callbacks:
+            callback(self, means)
+
+    # ------------------------------------------------------------------ checkpoints
+    def state_dict(self) -> dict:
+        rng = {"torch": torch.get_rng_state(), "trainer": self.rng.get_state()}
+        if torch.cuda.is_available():
+            rng["cuda"] = torch.cuda.get_rng_state_all()
+        return {
+            "format": "gansrc.trainer/1",
+            "kind": type(self).__name__,
+            "step": self.step,
+            "models": {n: m.state_dict() for n, m in self.models.items()},
+            "optimizers": {n: o.state_dict() for n, o in self.optimizers.items()},
+            "scalers": self.precision.state_dict(),
+            "batches": self.batches.state_dict(),
+            "rng": rng,
+            "history": self.history,
+            "extra": self.extra_state(),
+        }
+
+    def load_state_dict(self, state: dict, source: str = "checkpoint") -> None:
+        if state.get("kind") != type(self).__name__:
+            raise CheckpointError(f"{source} was written by a {state.get('kind')}, not a {type(self).__name__}.")
+        missing = set(self.models) ^ set(state["models"])
+        if missing:
+            raise CheckpointError(f"{source} holds models {sorted(state['models'])}, this trainer has {sorted(self.models)}.")
+        for name, model in self.models.items():
+            try:
+                model.load_state_dict(state["models"][name])
+            except RuntimeError as exc:
+                first = str(exc).splitlines()[1].strip() if len(str(exc).splitlines()) > 1 else str(exc)
+                raise CheckpointError(f"{source} was written by a different {name} architecture: {first}") from exc
+        for name, opt in self.optimizers.items():
+            opt.load_state_dict(state["optimizers"][name])
+        self.precision.load_state_dict(state.get("scalers", {}))
+        self.batches.load_state_dict(state["batches"])
+        torch.set_rng_state(state["rng"]["torch"])
+        self.rng.set_state(state["rng"]["trainer"])
+        if "cuda" in state["rng"] and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["rng"]["cuda"])
+        self.step = int(state["step"])
+        self.history = {k: list(v) for k, v in state["history"].items()}
+        self.load_extra_state(state.get("extra", {}))
+        self._sums, self._count = {}, 0
+
+    def save_checkpoint(self) -> Optional[Path]:
+        if self.checkpoints is None:
+            return None
+        return self.checkpoints.save(self.state_dict(), self.step)
+
+    def resume(self) -> bool:
+        """Load the newest good checkpoint from ``checkpoint_dir``; True if one was found."""
+        if self.checkpoints is None:
+            return False
+        found = self.checkpoints.latest(map_location="cpu")
+        if found is None:
+            return False
+        path, state = found
+        self.load_state_dict(state, source=str(path))
+        self._resumed_from = path
+        print(f"Resumed from {path} (step {self.step}).")
+        return True
+
+
+def adam(model: nn.Module, lr: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999)) -> torch.optim.Adam:
+    """Adam with the DCGAN settings (lr 2e-4, beta1 0.5); fused kernels on CUDA."""
+    on_cuda = next(model.parameters()).is_cuda
+    return torch.optim.Adam(model.parameters(), lr=lr, betas=betas, fused=True if on_cuda else None)
+
+
+class GANTrainer(Trainer):
+    """Adversarial training: ``d_steps`` discriminator updates, then ``g_steps`` generator updates.
+
+    The discriminator returns logits; ``loss`` (an ``AdversarialLoss``) turns them into the
+    two losses. With ``num_classes`` set, both networks are conditional: they are called as
+    ``generator(z, y)`` and ``discriminator(x, y)``. Every ``sample_every`` steps the
+    generator is run on a fixed batch of noise and the images are kept in ``snapshots``.
+    """
+
+    def __init__(
+        self,
+        generator: nn.Module,
+        discriminator: nn.Module,
+        batches: TensorBatches,
+        *,
+        latent_dim: int,
+        loss: L.AdversarialLoss = L.NON_SATURATING,
+        d_steps: int = 1,
+        g_steps: int = 1,
+        lr: float = 2e-4,
+        betas: tuple[float, float] = (0.5, 0.999),
+        num_classes: Optional[int] = None,
+        sample_every: int = 0,
+        n_samples: int = 64,
+        device: torch.device | str = "cpu",
+        seed: int = 0,
+        **kwargs,
+    ) -> None:
+        if d_steps < 1 or g_steps < 1:
+            raise ValueError("d_steps and g_steps must be at least 1.")
+        device = torch.device(device)
+        generator.to(device)
+        discriminator.to(device)
+        super().__init__(
+            {"generator": generator, "discriminator": discriminator},
+            {"generator": adam(generator, lr, betas), "discriminator": adam(discriminator, lr, betas)},
+            batches, device=device, seed=seed, desc=kwargs.pop("desc", "GAN"), **kwargs,
+        )
+        self.generator, self.discriminator = generator, discriminator
+        self.latent_dim = latent_dim
+        self.loss = loss
+        self.d_steps, self.g_steps = d_steps, g_steps
+        self.num_classes = num_classes
+        self.sample_every = sample_every
+        fixed = torch.Generator().manual_seed(seed + 1)
+        self.fixed_z = torch.randn(n_samples, latent_dim, generator=fixed).to(device)
+        self.fixed_y = (torch.arange(n_samples) % num_classes).to(device) if num_classes else None
+        self.snapshots: list[tuple[int, Tensor]] = []
+
+    # -- sampling
+    def noise(self, n: int) -> tuple[Tensor, Optional[Tensor]]:
+        z = torch.randn(n, self.latent_dim, generator=self.rng, device=self.device)
+        y = None
+        if self.num_classes:
+            y = torch.randint(self.num_classes, (n,), generator=self.rng, device=self.device)
+        return z, y
+
+    def _generate(self, z: Tensor, y: Optional[Tensor]) -> Tensor:
+        return self.generator(z) if y is None else self.generator(z, y)
+
+    def _discriminate(self, x: Tensor, y: Optional[Tensor]) -> Tensor:
+        return self.discriminator(x) if y is None else self.discriminator(x, y)
+
+    @torch.no_grad()
+    def sample(self, n: int = 64, labels: Optional[Tensor] = None, z: Optional[Tensor] = None) -> Tensor:
+        """``n`` generated images in [-1, 1] (eval mode, no gradients)."""
+        was_training = self.generator.training
+        self.generator.eval()
+        if z is None:
+            z, y = self.noise(n)
+        else:
+            y = None if not self.num_classes else torch.zeros(len(z), dtype=torch.long, device=self.device)
+        if labels is not None:
+            y = labels.to(self.device)
+        with self.precision.autocast():
+            images = self._generate(z, y).float()
+        self.generator.train(was_training)
+        return images
+
+    # -- the step
+    def train_step(self) -> dict[str, Tensor]:
+        G, D, opt_g, opt_d = self.generator, self.discriminator, self.optimizers["generator"], self.optimizers["discriminator"]
+        keep_fake = None
+        D.requires_grad_(True)
+        for k in range(self.d_steps):
+            real, real_y = self.batches.next()
+            z, fake_y = self.noise(real.shape[0])
+            if not self.num_classes:
+                real_y = None
+            last = k == self.d_steps - 1
+            with self.precision.autocast():
+                if last:  # keep this graph: the first generator step reuses these fakes
+                    fake = self._generate(z, fake_y)
+                else:
+                    with torch.no_grad():
+                        fake = self._generate(z, fake_y)
+                real_logits = self._discriminate(real, real_y).float()
+                fake_logits = self._discriminate(fake.detach(), fake_y).float()
+                loss_d = self.loss.discriminator(real_logits, fake_logits)
+            opt_d.zero_grad(set_to_none=True)
+            self.precision.step("discriminator", loss_d, opt_d)
+            keep_fake = (fake, fake_y)
+        D.requires_grad_(False)  # the generator step needs gradients through D, not for D
+        for j in range(self.g_steps):
+            if j == 0:
+                fake, fake_y = keep_fake
+            else:
+                z, fake_y = self.noise(self.batches.batch_size)
+                with self.precision.autocast():
+                    fake = self._generate(z, fake_y)
+            with self.precision.autocast():
+                gen_logits = self._discriminate(fake, fake_y).float()
+                loss_g = self.loss.generator(gen_logits)
+            opt_g.zero_grad(set_to_none=True)
+            self.precision.step("generator", loss_g, opt_g)
+        D.requires_grad_(True)
+        return {
+            "loss_d": loss_d.detach(),
+            "loss_g": loss_g.detach(),
+            "d_real": torch.sigmoid(real_logits.detach()).mean(),
+            "d_fake": torch.sigmoid(fake_logits.detach()).mean(),
+        }
+
+    def after_step(self) -> None:
+        if self.sample_every and (self.step % self.sample_every == 0 or self.step == 1):
+            fixed = self.sample(z=self.fixed_z, labels=self.fixed_y)
+            self.snapshots.append((self.step, to_uint8(fixed).cpu()))
+
+    def extra_state(self) -> dict:
+        return {"snapshot_steps": [s for s, _ in self.snapshots], "snapshots": [img for _, img in self.snapshots]}
+
+    def load_extra_state(self, state: dict) -> None:
+        self.snapshots = list(zip(state.get("snapshot_steps", []), state.get("snapshots", [])))

@@ -1,0 +1,89 @@
+"""Pictures: image grids, training curves, sample snapshots and class histograms.
+
+Everything here only reads tensors and histories; nothing trains.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Optional, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from torch import Tensor
+
+from .data.batches import to_uint8
+
+
+def image_grid(images: Tensor, nrow: int = 8, padding: int = 2, pad_value: int = 255) -> np.ndarray:
+    """A batch (N, C, H, W), uint8 or [-1, 1] floats, as one (H', W', C) uint8 array."""
+    from torchvision.utils import make_grid
+
+    if images.ndim != 4:
+        raise ValueError(f"expected a batch (N, C, H, W), got shape {tuple(images.shape)}")
+    u8 = images.detach().cpu() if images.dtype == torch.uint8 else to_uint8(images.cpu())
+    grid = make_grid(u8, nrow=nrow, padding=padding, pad_value=pad_value)
+    if u8.shape[1] == 1:
+        grid = grid[:1]  # make_grid repeats grey into RGB; keep one channel
+    return grid.permute(1, 2, 0).numpy()
+
+
+def show_images(images: Tensor, nrow: int = 8, title: Optional[str] = None, ax=None, scale: float = 0.6):
+    """Draw a grid of images; returns the matplotlib figure."""
+    grid = image_grid(images, nrow=nrow)
+    if ax is None:
+        h, w = grid.shape[:2]
+        _, ax = plt.subplots(figsize=(scale * w / 32, scale * h / 32))
+    ax.imshow(grid.squeeze(-1) if grid.shape[-1] == 1 else grid, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    return ax.figure
+
+
+def show_snapshots(snapshots: Sequence[tuple[int, Tensor]], n_columns: int = 6, n_images: int = 16, nrow: int = 4):
+    """Samples of the fixed noise at several moments of training, left to right."""
+    if not snapshots:
+        raise ValueError("no snapshots: train with sample_every > 0")
+    pick = np.unique(np.linspace(0, len(snapshots) - 1, min(n_columns, len(snapshots))).round().astype(int))
+    fig, axes = plt.subplots(1, len(pick), figsize=(2.2 * len(pick), 2.5))
+    for ax, i in zip(np.atleast_1d(axes), pick):
+        step, images = snapshots[i]
+        show_images(images[:n_images], nrow=nrow, ax=ax, title=f"step {step}")
+    fig.tight_layout()
+    return fig
+
+
+def plot_history(history: dict[str, list[float]], panels: Iterable[Sequence[str]] = (("loss_d", "loss_g"), ("d_real", "d_fake")), titles: Optional[Sequence[str]] = None):
+    """One panel per group of history keys, against the step."""
+    panels = [tuple(k for k in p if k in history) for p in panels]
+    panels = [p for p in panels if p]
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.2), squeeze=False)
+    labels = {"loss_d": "discriminator loss", "loss_g": "generator loss", "d_real": "mean D(x)", "d_fake": "mean D(G(z))"}
+    for i, (ax, keys) in enumerate(zip(axes[0], panels)):
+        for key in keys:
+            ax.plot(history["step"], history[key], label=labels.get(key, key))
+        if set(keys) == {"d_real", "d_fake"}:
+            ax.axhline(0.5, color="gray", lw=0.8, ls="--", label="D = 1/2")
+            ax.set_ylim(-0.02, 1.02)
+        ax.set_xlabel("step")
+        ax.legend(frameon=False)
+        if titles:
+            ax.set_title(titles[i])
+    fig.tight_layout()
+    return fig
+
+
+def plot_class_histogram(counts: Tensor, ax=None, title: Optional[str] = None):
+    """Bar chart of how often each digit was generated, with the uniform level marked."""
+    counts = counts.cpu().numpy()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 2.8))
+    ax.bar(range(len(counts)), counts, color="tab:blue")
+    ax.axhline(counts.sum() / len(counts), color="gray", ls="--", lw=0.8, label="uniform")
+    ax.set_xticks(range(len(counts)))
+    ax.set_xlabel("digit predicted by the classifier")
+    ax.set_ylabel("samples")
+    ax.legend(frameon=False)
+    if title:
+        ax.set_title(title)
+    return ax.figure

@@ -1,0 +1,56 @@
+import math
+
+import matplotlib
+import torch
+
+matplotlib.use("Agg")
+
+from gansrc import metrics, viz  # noqa: E402
+from gansrc.data import load_bundled_mnist  # noqa: E402
+from gansrc.models import load_classifier  # noqa: E402
+
+DS = load_bundled_mnist()
+CLF = load_classifier()
+
+
+def test_fid_orders_real_before_noise():
+    a, b = DS.images[:1000], DS.images[1000:2000]
+    noise = torch.randint(0, 256, (1000, 1, 28, 28), dtype=torch.uint8)
+    same = metrics.fid_kid(a, b, CLF)
+    bad = metrics.fid_kid(a, noise, CLF)
+    assert 0 <= same["fid"] < bad["fid"]
+    assert same["kid"] < bad["kid"]
+
+
+def test_fid_of_a_set_with_itself_is_near_zero():
+    a = DS.images[:600]
+    assert abs(metrics.fid_kid(a, a, CLF)["fid"]) < 1e-3
+
+
+def test_kid_does_not_disturb_the_global_rng():
+    torch.manual_seed(0)
+    expected = torch.rand(3)
+    torch.manual_seed(0)
+    metrics.fid_kid(DS.images[:300], DS.images[300:600], CLF)
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_class_histogram_and_entropy():
+    counts = metrics.class_histogram(CLF, DS.images[:1000])
+    assert counts.sum() == 1000 and counts.shape == (10,)
+    assert math.isclose(metrics.histogram_entropy(torch.ones(10)), math.log2(10))
+    assert metrics.histogram_entropy(torch.tensor([5, 0, 0])) == 0
+    only_ones = DS.images[DS.labels == 1][:200]
+    assert metrics.histogram_entropy(metrics.class_histogram(CLF, only_ones)) < 0.5  # collapse is visible
+
+
+def test_label_accuracy_for_conditional_samples():
+    result = metrics.evaluate_samples(CLF, DS.images[:500], DS.images[500:1000], labels=DS.labels[500:1000])
+    assert result["label_accuracy"] > 0.95
+
+
+def test_image_grid_shape():
+    grid = viz.image_grid(DS.images[:16], nrow=4, padding=2)
+    assert grid.shape == (4 * 28 + 5 * 2, 4 * 28 + 5 * 2, 1) and grid.dtype.name == "uint8"
+    fig = viz.plot_history({"step": [1, 2], "loss_d": [1.0, 0.9], "loss_g": [0.7, 0.8], "d_real": [0.6, 0.5], "d_fake": [0.4, 0.5]})
+    assert len(fig.axes) == 2
