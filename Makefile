@@ -51,7 +51,7 @@ book/_build/executed/chapters/%.ipynb: chapters/%.ipynb $(PACKAGE) | $(STAMP)
 
 book: notebooks
 	$(BIN)/python tools/notebooks.py stage
-	$(BIN)/jupyter-book build book/_build/site --config book/_config.yml --toc book/_build/site/_toc.yml --path-output book --all -W --keep-going
+	$(BIN)/jupyter-book build book/_build/site --config book/_config.yml --path-output book --all -W --keep-going
 	@echo "The site is in book/_build/html/index.html"
 
 outputs: | $(STAMP)

@@ -30,6 +30,21 @@ def pytest_addoption(parser):
     group.addoption("--nb-no-compare", action="store_true", help="execute notebooks without comparing outputs")
 
 
+def pytest_configure(config):
+    # nbval sends cells with store_history=False, and IPython then ignores a trailing ";"
+    # (it looks for it in the history), so figures returned by a cell would be shown twice.
+    # Execute as Jupyter does.
+    try:
+        from nbval.kernel import RunningKernel
+    except ImportError:
+        return
+
+    def execute_cell_input(self, cell_input, allow_stdin=None):
+        return self.kc.execute(cell_input, store_history=True, allow_stdin=allow_stdin, stop_on_error=False)
+
+    RunningKernel.execute_cell_input = execute_cell_input
+
+
 def _is_nbval_cell(item) -> bool:
     return type(item).__name__ == "IPyNbCell"
 
@@ -80,7 +95,7 @@ def executed_notebook(nb, outputs: dict):
             outs, seconds = outputs[code_index]
             cell.outputs = [nbformat.from_dict(_clean_output(o, code_index + 1)) for o in outs]
             cell.execution_count = code_index + 1
-            cell.metadata.setdefault("execution", {})["seconds"] = round(seconds, 2)
+            cell.metadata.setdefault("gansrc", {})["seconds"] = round(seconds, 2)
         else:
             cell.outputs, cell.execution_count = [], None
         code_index += 1

@@ -87,3 +87,45 @@ def plot_class_histogram(counts: Tensor, ax=None, title: Optional[str] = None):
     if title:
         ax.set_title(title)
     return ax.figure
+
+
+def plot_convolution_steps(image: Tensor, kernel: Tensor, output: Tensor, positions: Sequence[tuple[int, int]], stride: int = 1):
+    """Chapter 01's picture of a kernel sliding over an image.
+
+    One row per output position (i, j): the input with the kernel's window outlined, the
+    kernel, and the feature map with the cell that window produces outlined.
+    """
+    from matplotlib.patches import Rectangle
+
+    k = kernel.shape[0]
+    fig, axes = plt.subplots(len(positions), 3, figsize=(9, 3 * len(positions)), gridspec_kw={"width_ratios": [image.shape[1], k + 2, output.shape[1]]}, squeeze=False)
+    for row, (i, j) in enumerate(positions):
+        panels = [(image, (j * stride, i * stride, k), "input"), (kernel, None, "kernel"), (output, (j, i, 1), "feature map")]
+        for ax, (array, box, title) in zip(axes[row], panels):
+            ax.imshow(array.numpy(), cmap="gray" if title != "kernel" else "coolwarm")
+            for (r, c), v in np.ndenumerate(array.numpy()):
+                if array.numel() <= 64:
+                    ax.text(c, r, f"{v:.0f}" if float(v).is_integer() else f"{v:.1f}", ha="center", va="center", fontsize=8, color="tab:orange")
+            if box is not None:
+                x, y, size = box
+                ax.add_patch(Rectangle((x - 0.5, y - 0.5), size, size, fill=False, ec="tab:red", lw=2.5))
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_title(f"{title}" + (f", output ({i}, {j})" if title == "feature map" else ""))
+    fig.tight_layout()
+    return fig
+
+
+def plot_feature_maps(maps: Tensor, ncols: int = 8, title: Optional[str] = None, cmap: str = "viridis"):
+    """Each channel of one (C, H, W) activation tensor as a small image."""
+    maps = maps.detach().float().cpu()
+    nrows = (maps.shape[0] + ncols - 1) // ncols
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.3 * ncols, 1.3 * nrows + (0.4 if title else 0)), squeeze=False)
+    for ax in axes.flat:
+        ax.set_axis_off()
+    for c, ax in zip(range(maps.shape[0]), axes.flat):
+        ax.imshow(maps[c].numpy(), cmap=cmap)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig

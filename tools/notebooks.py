@@ -63,7 +63,7 @@ def store() -> None:
         fresh_code = [c for c in fresh.cells if c.cell_type == "code"]
         for cell, new in zip((c for c in mine.cells if c.cell_type == "code"), fresh_code):
             cell.outputs, cell.execution_count = new.outputs, new.execution_count
-            cell.metadata.pop("execution", None)
+            cell.metadata.pop("gansrc", None)
         nbformat.write(mine, path)
         print(f"stored outputs in {path.relative_to(ROOT)}")
 
