@@ -1,10 +1,10 @@
 """Training: the shared loop, the GAN and classifier trainers, checkpoints."""
 from .checkpoint import CheckpointDir, CheckpointError, atomic_save, load_checkpoint
-from .classifier import ClassifierTrainer, accuracy, predict
+from .classifier import ClassifierTrainer, accuracy, predict, train_mnist_classifier
 from .precision import Precision
 from .trainer import GANTrainer, NonFiniteLossError, Trainer, adam
 
 __all__ = [
     "CheckpointDir", "CheckpointError", "ClassifierTrainer", "GANTrainer", "NonFiniteLossError",
-    "Precision", "Trainer", "accuracy", "adam", "atomic_save", "load_checkpoint", "predict",
+    "Precision", "Trainer", "accuracy", "adam", "atomic_save", "load_checkpoint", "predict", "train_mnist_classifier",
 ]
