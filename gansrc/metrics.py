@@ -79,3 +79,31 @@ def evaluate_samples(classifier: nn.Module, real: Tensor, fake: Tensor, labels: 
     if labels is not None:
         result["label_accuracy"] = float((predict(classifier, fake) == labels.cpu()).float().mean())
     return result
+
+
+class FIDTracker:
+    """A trainer callback that scores the generator every ``every`` steps.
+
+    It draws its own fixed noise (so tracking never changes the training run) and records
+    FID and KID against ``real`` in ``steps``, ``fid`` and ``kid``. Pass it in
+    ``callbacks=[tracker]``; it runs when the trainer logs, so ``every`` should be a
+    multiple of ``log_every``.
+    """
+
+    def __init__(self, classifier: nn.Module, real: Tensor, every: int, n_samples: int = 1000, seed: int = 123) -> None:
+        self.classifier, self.real, self.every = classifier, real[:n_samples], every
+        self.z_seed, self.n = seed, n_samples
+        self.steps: list[int] = []
+        self.fid: list[float] = []
+        self.kid: list[float] = []
+
+    def __call__(self, trainer, logs: dict) -> None:
+        if trainer.step % self.every:
+            return
+        z = torch.randn(self.n, trainer.latent_dim, generator=torch.Generator().manual_seed(self.z_seed))
+        labels = (torch.arange(self.n) % trainer.num_classes) if trainer.num_classes else None
+        fake = trainer.sample(z=z.to(trainer.device), labels=labels)
+        scores = fid_kid(self.real, fake, self.classifier)
+        self.steps.append(trainer.step)
+        self.fid.append(scores["fid"])
+        self.kid.append(scores["kid"])

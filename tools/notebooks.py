@@ -1,7 +1,7 @@
 """Chores on the chapter notebooks: pairing, storing outputs, staging the book.
 
     python tools/notebooks.py sync      # jupytext: write each chapter's .ipynb from its .md
-    python tools/notebooks.py store     # copy freshly executed outputs into chapters/*.ipynb
+    python tools/notebooks.py store [chapters/es]  # copy freshly executed outputs into chapters/*.ipynb
     python tools/notebooks.py stage     # assemble the book's sources from the executed notebooks
     python tools/notebooks.py timings   # how long each executed chapter took
 
@@ -51,9 +51,11 @@ def code_sources(nb) -> list[str]:
     return [c.source for c in nb.cells if c.cell_type == "code"]
 
 
-def store() -> None:
+def store(only: str = "") -> None:
     """Copy outputs of the executed notebooks into the committed ones (sources must match)."""
     for path in chapter_notebooks():
+        if only and not str(path.relative_to(ROOT)).startswith(only.rstrip("/")):
+            continue
         executed = EXECUTED / path.relative_to(ROOT)
         if not executed.exists():
             sys.exit(f"{executed} is missing: execute the chapters first (make outputs does both).")
@@ -117,7 +119,12 @@ def timings() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["sync", "store", "stage", "timings"])
-    {"sync": sync, "store": store, "stage": stage, "timings": timings}[parser.parse_args().command]()
+    parser.add_argument("only", nargs="?", default="", help="store: only notebooks under this path (e.g. chapters/es)")
+    args = parser.parse_args()
+    if args.command == "store":
+        store(args.only)
+    else:
+        {"sync": sync, "stage": stage, "timings": timings}[args.command]()
 
 
 if __name__ == "__main__":

@@ -38,14 +38,34 @@ class MNISTClassifier(nn.Module):
         )
         self.dropout = nn.Dropout(dropout)
         self.out = nn.Linear(self.num_features, 10)
+        # Set after training so that features() has unit root-mean-square on real digits,
+        # which puts FID and KID on the scale readers know from Inception features.
+        self.register_buffer("feature_scale", torch.ones(()))
 
-    def features(self, x: torch.Tensor) -> torch.Tensor:
+    def _hidden(self, x: torch.Tensor) -> torch.Tensor:
         if x.ndim != 4 or tuple(x.shape[1:]) != (1, 28, 28):
             raise ValueError(f"MNISTClassifier expects (N, 1, 28, 28) images, got {tuple(x.shape)}.")
         return self.head(self.body(x))
 
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The 128 penultimate activations, scaled to unit RMS on real digits (used by the metrics)."""
+        return self._hidden(x) * self.feature_scale
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.out(self.dropout(self.features(x)))
+        return self.out(self.dropout(self._hidden(x)))
+
+    @torch.no_grad()
+    def calibrate_features(self, images: torch.Tensor) -> float:
+        """Set ``feature_scale`` so that ``features`` of ``images`` (real digits) have unit RMS."""
+        from ..data.batches import to_signed_float
+
+        was_training = self.training
+        self.eval()
+        device = self.feature_scale.device
+        squares = [self._hidden(to_signed_float(images[i: i + 1000].to(device))).pow(2).mean() for i in range(0, len(images), 1000)]
+        self.feature_scale.fill_(1.0 / torch.stack(squares).mean().sqrt())
+        self.train(was_training)
+        return float(self.feature_scale)
 
 
 def save_classifier(model: MNISTClassifier, path: Path) -> Path:

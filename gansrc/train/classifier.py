@@ -63,6 +63,7 @@ def train_mnist_classifier(
     batches = TensorBatches(train_images, train_labels, batch_size=batch_size, device=device, seed=seed)
     trainer = ClassifierTrainer(model, batches, lr=lr, device=device, seed=seed, log_every=log_every)
     history = trainer.fit(epochs * batches.steps_per_epoch)
+    model.calibrate_features(train_images)
     return model.eval(), history
 
 

@@ -1,0 +1,154 @@
+"""Checks on the chapter notebooks themselves (their execution is `pytest --nbval chapters/`)."""
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+import sys
+import tokenize
+import types
+from pathlib import Path
+
+import jupytext
+import nbformat
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+EN = sorted((ROOT / "chapters" / "en").glob("*.ipynb"))
+ES = sorted((ROOT / "chapters" / "es").glob("*.ipynb"))
+CHAPTERS = [p.name for p in EN]
+CONFIG = yaml.safe_load((ROOT / "book" / "_config.yml").read_text())
+
+
+def read(path: Path):
+    return nbformat.read(path, as_version=4)
+
+
+def code_cells(nb):
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+def code_tokens(source: str) -> list[tuple[int, str]]:
+    """The code of a cell without comments and blank lines: what runs, not how it is explained."""
+    skip = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER}
+    return [(t.type, t.string) for t in tokenize.generate_tokens(io.StringIO(source).readline) if t.type not in skip]
+
+
+def test_both_languages_have_the_same_chapters():
+    assert CHAPTERS, "no chapters found"
+    assert CHAPTERS == [p.name for p in ES]
+    for folder in ("en", "es"):
+        md = sorted(p.stem for p in (ROOT / "chapters" / folder).glob("*.md"))
+        assert md == sorted(Path(c).stem for c in CHAPTERS), f"every chapters/{folder} notebook needs its .md source"
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_languages_run_the_same_code(name):
+    """Spanish and English notebooks run identical code (comments may be translated)."""
+    en, es = code_cells(read(ROOT / "chapters" / "en" / name)), code_cells(read(ROOT / "chapters" / "es" / name))
+    assert len(en) == len(es), f"{name}: {len(en)} code cells in English, {len(es)} in Spanish"
+    for i, (a, b) in enumerate(zip(en, es)):
+        assert code_tokens(a.source) == code_tokens(b.source), f"{name}: code cell {i} differs between en and es"
+        assert a.metadata.get("tags", []) == b.metadata.get("tags", []), f"{name}: code cell {i} has different tags"
+
+
+def test_parity_check_notices_a_changed_cell():
+    assert code_tokens("x = 1  # one") == code_tokens("x = 1  # uno\n")
+    assert code_tokens("x = 1") != code_tokens("x = 2")
+
+
+@pytest.mark.parametrize("path", EN + ES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_notebook_matches_its_markdown_source(path):
+    """The .ipynb was regenerated after the last edit of its .md (run `make sync`)."""
+    source = jupytext.read(path.with_suffix(".md"))
+    nb = read(path)
+    strip = lambda cells: [(c.cell_type, c.source.strip()) for c in cells]  # noqa: E731
+    assert strip(source.cells) == strip(nb.cells), f"{path.name} and its .md differ: run `make sync`"
+
+
+@pytest.mark.parametrize("path", EN + ES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_stored_outputs_exist_so_nbval_has_something_to_compare(path):
+    cells = code_cells(read(path))
+    runnable = [c for c in cells if "remove-cell" not in c.metadata.get("tags", []) and "parameters" not in c.metadata.get("tags", [])]
+    assert all(c.execution_count is not None for c in runnable), f"{path.name} has unexecuted cells: run `make outputs`"
+    texts = [o for c in runnable for o in c.outputs if o.output_type == "stream" or "text/plain" in o.get("data", {})]
+    assert len(texts) >= 3, f"{path.name} stores almost no text output for nbval to check"
+    assert not any(o.output_type == "error" for c in cells for o in c.outputs), f"{path.name} stores an error"
+
+
+@pytest.mark.parametrize("path", EN + ES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_reader_gets_full_mode(path):
+    """The parameters cell defaults to full mode; no papermill-injected cell is committed."""
+    cells = code_cells(read(path))
+    params = [c for c in cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(params) == 1 and params[0].source.splitlines()[0].startswith("SMOKE = None")
+    assert not any("injected-parameters" in c.metadata.get("tags", []) for c in cells)
+
+
+def colab_cell(path: Path) -> str:
+    first = code_cells(read(path))[0]
+    assert "remove-cell" in first.metadata.get("tags", [])
+    return first.source
+
+
+def test_colab_cell_is_the_same_everywhere_and_names_the_configured_repository():
+    sources = {colab_cell(p) for p in EN + ES}
+    assert len(sources) == 1, "every chapter must start with the same Colab cell"
+    source = sources.pop()
+    repo = CONFIG["repository"]
+    assert f'"{repo["url"]}"' in source and f'"--branch", "{repo["branch"]}"' in source
+
+
+def run_colab_cell(monkeypatch, on_colab: bool):
+    calls = []
+    monkeypatch.setattr(subprocess, "run", lambda cmd, check: calls.append(cmd))
+    monkeypatch.setattr(os.path, "isdir", lambda p: False)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    if on_colab:
+        monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    else:
+        monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    exec(colab_cell(EN[0]), {})
+    return calls, list(sys.path)
+
+
+def test_colab_cell_installs_on_colab_only(monkeypatch):
+    calls, _ = run_colab_cell(monkeypatch, on_colab=False)
+    assert calls == []
+    calls, path = run_colab_cell(monkeypatch, on_colab=True)
+    repo = CONFIG["repository"]
+    assert calls == [
+        ["git", "clone", "--depth", "1", "--branch", repo["branch"], repo["url"], "/content/gan-book"],
+        [sys.executable, "-m", "pip", "install", "--quiet", "-e", "/content/gan-book[notebook]"],
+    ]
+    assert path[0] == "/content/gan-book"
+
+
+def test_regression_check_fails_when_a_stored_result_changes(tmp_path):
+    """Prove that `pytest --nbval` bites: a copy of chapter 01, cut after its output-size table,
+    passes as stored and fails once one stored number is changed."""
+    nb = read(ROOT / "chapters" / "en" / "01_cnn.ipynb")
+    cut = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and any("formula  PyTorch" in o.get("text", "") for o in c.outputs))
+    nb.cells = nb.cells[: cut + 1]
+    table = nb.cells[cut].outputs[0]
+    assert "28   4  2  1       14       14" in table.text
+    work = ROOT / "book" / "_build" / "regression-check"  # inside the repository, so conftest.py applies
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    try:
+        def nbval(notebook) -> subprocess.CompletedProcess:
+            path = work / "copy.ipynb"
+            nbformat.write(notebook, path)
+            return subprocess.run([sys.executable, "-m", "pytest", "--nbval", str(path), "-q", "-p", "no:cacheprovider"],
+                                  cwd=ROOT, capture_output=True, text=True, timeout=600)
+
+        unchanged = nbval(nb)
+        assert unchanged.returncode == 0, unchanged.stdout[-3000:]
+        table.text = table.text.replace("28   4  2  1       14       14", "28   4  2  1       15       14")
+        changed = nbval(nb)
+        assert changed.returncode != 0
+        assert "Cell outputs differ" in changed.stdout
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
