@@ -12,10 +12,12 @@ NOTEBOOKS := $(sort $(wildcard chapters/en/*.ipynb chapters/es/*.ipynb))
 EXECUTED := $(NOTEBOOKS:chapters/%=book/_build/executed/chapters/%)
 PACKAGE := pyproject.toml conftest.py $(shell find gansrc -name '*.py') $(wildcard data/*)
 
-# Chapters run in smoke mode on the CPU with text progress bars when the book is built.
+# Chapters run in smoke mode on the CPU, with text progress bars and static figures in place
+# of widgets, when the book is built.
 export GANSRC_SMOKE := 1
 export GANSRC_DEVICE := cpu
 export GANSRC_TEXT_PROGRESS := 1
+export GANSRC_STATIC := 1
 
 .DELETE_ON_ERROR:
 .PHONY: help install test unit notebooks book outputs sync classifier clean

@@ -1,7 +1,7 @@
 """pytest set-up shared by the unit tests and ``pytest --nbval chapters/``.
 
-Notebooks run in smoke mode on the CPU with text progress bars unless the caller says
-otherwise, so ``pytest --nbval chapters/`` checks the same reduced chapters the book shows.
+Notebooks run in smoke mode on the CPU with text progress bars and static figures instead of
+widgets unless the caller says otherwise, so ``pytest --nbval chapters/`` checks the same reduced chapters the book shows.
 
 With ``--nb-executed-dir DIR`` every notebook nbval executes is also written to DIR (same
 relative path) with its fresh outputs: the one execution that checks a chapter is the one
@@ -19,6 +19,7 @@ import pytest
 os.environ.setdefault("GANSRC_SMOKE", "1")
 os.environ.setdefault("GANSRC_DEVICE", "cpu")
 os.environ.setdefault("GANSRC_TEXT_PROGRESS", "1")
+os.environ.setdefault("GANSRC_STATIC", "1")  # widgets become static figures in executed notebooks
 
 ROOT = Path(__file__).resolve().parent
 _RUNS: dict[str, dict] = {}

@@ -4,7 +4,8 @@ Everything here only reads tensors and histories; nothing trains.
 """
 from __future__ import annotations
 
-from typing import Iterable, Optional, Sequence
+import os
+from typing import Callable, Iterable, Optional, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -129,3 +130,21 @@ def plot_feature_maps(maps: Tensor, ncols: int = 8, title: Optional[str] = None,
         fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def interactive(build_widget: Callable[[], object], static: Callable[[], object]):
+    """Show an ipywidgets control in a live notebook, or call ``static`` to draw a figure.
+
+    The book build sets ``GANSRC_STATIC=1`` (a rendered page cannot run a slider), so the
+    website gets the static figure; Jupyter and Colab get the widget. Returns what was shown.
+    """
+    if os.environ.get("GANSRC_STATIC") == "1":
+        return static()
+    try:
+        from IPython.display import display
+
+        widget = build_widget()
+    except ImportError:  # ipywidgets missing: the static figure still teaches the point
+        return static()
+    display(widget)
+    return widget
