@@ -215,6 +215,10 @@ def test_optimize_image_lowers_the_loss_and_records_every_step(net, method):
     assert history["total"][-1] < 0.5 * history["total"][0]
     assert result.image.shape == (1, 3, 24, 32) and 0 <= result.image.min() and result.image.max() <= 1
     assert result.final()["total"] == history["total"][-1]
+    evaluations = history["evaluations"]
+    assert evaluations[0] == 0 and all(b > a for a, b in zip(evaluations, evaluations[1:]))
+    if method == "adam":
+        assert evaluations == history["step"]  # one evaluation per Adam step; L-BFGS's line search may use more
 
 
 def test_optimize_image_is_deterministic(net):
@@ -264,10 +268,11 @@ def test_objective_rejects_bad_inputs(net):
         style.optimize_image(style.StyleObjective(net, small_image(), small_image()), steps=1, method="sgd")
 
 
-def test_a_nan_loss_stops_the_loop_and_names_the_step(net):
+@pytest.mark.parametrize("method", ["lbfgs", "adam"])
+def test_a_nan_loss_stops_the_loop_and_names_the_step(net, method):
     objective = style.StyleObjective(net, small_image(), small_image(), style_weights=[float("inf")] * 4)
     with pytest.raises(FloatingPointError, match="after 0 steps"):
-        style.optimize_image(objective, steps=3, method="adam", show_progress=False)
+        style.optimize_image(objective, steps=3, method=method, show_progress=False)
 
 
 def test_load_rgb_keeps_proportions_and_names_bad_files(tmp_path):

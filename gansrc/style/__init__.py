@@ -9,6 +9,7 @@ from .features import (
 )
 from .images import load_rgb
 from .losses import content_loss, gram_matrix, guided_style_loss, masked_gram, resize_masks, style_loss, tv_loss
+from . import regions
 from .explore import run_setting, weight_grid, weight_sliders
 from .optimize import (
     SEED_CONTENT_WEIGHT, SEED_STYLE_WEIGHTS, SEED_TV_WEIGHT, StyleObjective, Synthesis, initial_image, optimize_image,

@@ -121,7 +121,7 @@ class RandomMultiScale(FeatureExtractor):
     sets style against content and was chosen by looking at the results (chapter 07).
     """
 
-    def __init__(self, scales: int = 4, channels: int = 32, kernel_size: int = 5, seed: int = 0,
+    def __init__(self, scales: int = 4, channels: int = 32, kernel_size: int = 3, seed: int = 0,
                  gains: Optional[Sequence[float]] = None, padding_mode: str = "zeros") -> None:
         super().__init__()
         generator = torch.Generator().manual_seed(seed)

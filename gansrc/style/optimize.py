@@ -21,6 +21,7 @@ from .losses import content_loss, gram_matrix, guided_style_loss, style_loss, tv
 SEED_CONTENT_WEIGHT = 5e-2
 SEED_STYLE_WEIGHTS = (20000.0, 500.0, 12.0, 1.0)
 SEED_TV_WEIGHT = 5e-2
+KEYS = ("content", "style", "tv", "total")
 
 
 def _check_image(image: Tensor, what: str) -> Tensor:
@@ -100,14 +101,16 @@ class StyleObjective:
 class Synthesis:
     """What ``optimize_image`` returns: the image (1, 3, H, W) in [0, 1] on the CPU, and the
     losses of the image after each number of steps, 0 (the start) to ``steps`` (the result):
-    ``history["step"]``, ``["content"]``, ``["style"]``, ``["tv"]``, ``["total"]``."""
+    ``history["step"]``, ``["content"]``, ``["style"]``, ``["tv"]``, ``["total"]``, and
+    ``["evaluations"]``, how many times the loss had been computed by then (L-BFGS's line
+    search may compute it more than once per step; Adam once)."""
 
     image: Tensor
     history: dict[str, list[float]] = field(default_factory=dict)
 
     def final(self) -> dict[str, float]:
         """The last recorded value of each loss."""
-        return {k: v[-1] for k, v in self.history.items() if k != "step"}
+        return {k: self.history[k][-1] for k in KEYS}
 
 
 def initial_image(init: Union[str, Tensor], objective: StyleObjective, size: Optional[tuple[int, int]] = None,
@@ -135,8 +138,9 @@ def optimize_image(objective: StyleObjective, init: Union[str, Tensor] = "conten
                    seed: int = 0, desc: str = "optimising pixels", show_progress: bool = True) -> Synthesis:
     """Minimise ``objective`` over the pixels, starting from ``init``; one iteration per step.
 
-    ``method="lbfgs"`` (Gatys et al.; ``lr`` 1) makes one L-BFGS iteration, i.e. one loss and
-    gradient evaluation, per step and keeps its curvature history across steps.
+    ``method="lbfgs"`` (Gatys et al.; ``lr`` 1) makes one L-BFGS iteration per step, with a
+    strong-Wolfe line search (one or a few loss evaluations), keeping its curvature history
+    across steps.
     ``method="adam"`` (``lr`` 0.1 by default, in units of ImageNet-normalised pixels) clamps
     the pixels to the valid range after each step. A NaN or infinite loss stops the loop with
     an error naming the step.
@@ -150,42 +154,47 @@ def optimize_image(objective: StyleObjective, init: Union[str, Tensor] = "conten
     low = normalize(torch.zeros_like(start)).detach()
     high = normalize(torch.ones_like(start)).detach()
     if method == "lbfgs":
-        optimizer = torch.optim.LBFGS([x], lr=lr or 1.0, max_iter=1, history_size=50)
+        # One L-BFGS iteration per step, with a strong-Wolfe line search: it may evaluate the
+        # loss a few times per step, but never takes the huge steps that plain L-BFGS can take
+        # from noise, where its first curvature estimate is poor.
+        optimizer = torch.optim.LBFGS([x], lr=lr or 1.0, max_iter=1, max_eval=20, history_size=50,
+                                      line_search_fn="strong_wolfe")
     else:
         optimizer = torch.optim.Adam([x], lr=lr or 0.1)
-    records: list[Tensor] = []  # losses of the image after 0, 1, 2, ... steps, kept on the device
-
-    def record(losses: dict[str, Tensor]) -> None:
-        records.append(torch.stack([losses[k].detach() for k in ("content", "style", "tv", "total")]))
+    evaluations: list[Tensor] = []  # the losses of every evaluation, kept on the device
+    firsts: list[int] = []          # the index of each step's first evaluation: the image after that many steps
 
     def closure() -> Tensor:
         optimizer.zero_grad()
         losses = objective(x)
         losses["total"].backward()
-        record(losses)
+        evaluations.append(torch.stack([losses[k].detach() for k in KEYS]))
         return losses["total"]
 
     def check_finite() -> None:  # one host sync per call, not one per step
-        totals = torch.stack(records)[:, 3]
+        totals = torch.stack([evaluations[i][3] for i in firsts])
         bad = (~torch.isfinite(totals)).nonzero()
         if len(bad):
             raise FloatingPointError(f"the loss became {totals[bad[0, 0]].item()} after {bad[0, 0].item()} steps; "
                                      "lower the learning rate or the loss weights")
 
-    bar = progress(range(steps), desc=desc, unit="it", disable=not show_progress)
+    bar = progress(range(steps), desc=desc, unit="step", disable=not show_progress)
     for step in bar:
-        optimizer.step(closure)  # one evaluation per step: the closure records the image before the update
+        firsts.append(len(evaluations))
+        optimizer.step(closure)  # the closure's first evaluation is at the image before this step
         if method == "adam":
             with torch.no_grad():
                 x.copy_(torch.maximum(torch.minimum(x, high), low))
         if (step + 1) % 10 == 0:
             check_finite()
     bar.close()
+    firsts.append(len(evaluations))
     with torch.no_grad():
-        record(objective(x))
+        losses = objective(x)
+    evaluations.append(torch.stack([losses[k].detach() for k in KEYS]))
     check_finite()
-    values = torch.stack(records).cpu().tolist()
-    history = {"step": list(range(len(values)))}
-    for i, key in enumerate(("content", "style", "tv", "total")):
+    values = torch.stack([evaluations[i] for i in firsts]).cpu().tolist()
+    history = {"step": list(range(len(values))), "evaluations": firsts}
+    for i, key in enumerate(KEYS):
         history[key] = [v[i] for v in values]
     return Synthesis(denormalize(x.detach()).cpu(), history)
