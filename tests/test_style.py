@@ -253,6 +253,8 @@ def test_guided_objective_needs_one_mask_per_style(net):
         style.StyleObjective(net, content, [small_image(seed=6), small_image(seed=7)])
     with pytest.raises(ValueError, match="one mask per style"):
         style.StyleObjective(net, content, [small_image(seed=6), small_image(seed=7)], masks=top[None])
+    with pytest.raises(ValueError, match="same size"):
+        style.StyleObjective(net, content, [small_image(seed=6), small_image(seed=7)], masks=torch.ones(2, 12, 16))
 
 
 def test_objective_rejects_bad_inputs(net):

@@ -114,8 +114,8 @@ class RandomMultiScale(FeatureExtractor):
     the input resolution. The filters are drawn from ``seed``, so the network is the same
     every time.
 
-    ``gains`` multiply each scale's output. A Gram matrix grows as the fourth power of a gain,
-    so the default ``RANDOM_GAINS`` = 4 (20000 / w)^(1/4) for the seed's style weights
+    ``gains`` multiply each scale's output. A layer's style loss grows as the fourth power of
+    its gain (the Gram matrix is quadratic, the loss squares it), so the default ``RANDOM_GAINS`` = 4 (20000 / w)^(1/4) for the seed's style weights
     w = (20000, 500, 12, 1) makes every scale count alike under those weights (the seed tuned
     them for SqueezeNet's activations, whose sizes differ from layer to layer); the factor 4
     sets style against content and was chosen by looking at the results (chapter 07).

@@ -67,6 +67,10 @@ class StyleObjective:
         if masks is not None:
             if masks.ndim != 3 or masks.shape[0] != len(styles):
                 raise ValueError(f"need one mask per style image: masks {tuple(masks.shape)}, {len(styles)} style images")
+            if content is not None and tuple(masks.shape[-2:]) != tuple(content.shape[-2:]):
+                raise ValueError(f"masks are {tuple(masks.shape[-2:])} but the content image is {tuple(content.shape[-2:])}; make them the same size")
+            if not torch.isfinite(masks).all() or masks.min() < 0 or masks.max() > 1:
+                raise ValueError("masks must hold values in [0, 1]")
             self.masks = masks.float().to(self.device)
         elif len(styles) > 1:
             raise ValueError(f"{len(styles)} style images need masks (R, H, W) saying where each one goes")
