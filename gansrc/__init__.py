@@ -1,7 +1,8 @@
 """gansrc: the code of the runnable GAN textbook.
 
 Read it in this order: ``runtime`` (device, seeds, smoke mode), ``data``, ``models``,
-``losses``, ``train`` (the loop, the GAN trainer, checkpoints), ``metrics``, ``viz``.
+``losses``, ``train`` (the loop, the GAN trainer, checkpoints), ``metrics``, ``viz``; then
+``style`` (neural style transfer, chapter 07), which optimises pixels instead of training.
 """
 from __future__ import annotations
 
