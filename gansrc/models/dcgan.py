@@ -51,20 +51,6 @@ def _doublings(image_size: int) -> int:
     return int(math.log2(image_size // 4))
 
 
-class Reshape(nn.Module):
-    """(N, C*H*W) -> (N, C, H, W): the "project and reshape" of the DCGAN generator."""
-
-    def __init__(self, *shape: int) -> None:
-        super().__init__()
-        self.shape = shape
-
-    def forward(self, x: Tensor) -> Tensor:
-        return x.reshape(x.shape[0], *self.shape)
-
-    def extra_repr(self) -> str:
-        return f"shape=(N, {', '.join(map(str, self.shape))})"
-
-
 class DCGANGenerator(nn.Module):
     """z (N, latent_dim) -> images (N, channels, image_size, image_size) in [-1, 1].
 
@@ -80,7 +66,7 @@ class DCGANGenerator(nn.Module):
             layers = [
                 nn.Linear(latent_dim, 7 * 7 * 4 * width, bias=False),       # project z ...
                 nn.BatchNorm1d(7 * 7 * 4 * width), nn.ReLU(),
-                Reshape(4 * width, 7, 7),                                   # ... and reshape: 7x7
+                nn.Unflatten(1, (4 * width, 7, 7)),                         # ... and reshape: 7x7
                 nn.ConvTranspose2d(4 * width, 2 * width, 5, stride=1, padding=2, bias=False),                    # 7x7
                 nn.BatchNorm2d(2 * width), nn.ReLU(),
                 nn.ConvTranspose2d(2 * width, width, 5, stride=2, padding=2, output_padding=1, bias=False),      # 14x14
@@ -91,7 +77,7 @@ class DCGANGenerator(nn.Module):
         else:
             n = _doublings(image_size)
             ch = [width * 2 ** (n - 1 - i) for i in range(n)]              # e.g. 8w, 4w, 2w, w at 64 pixels
-            layers = [Reshape(latent_dim, 1, 1),
+            layers = [nn.Unflatten(1, (latent_dim, 1, 1)),                                                      # z as a 1x1 image
                       nn.ConvTranspose2d(latent_dim, ch[0], 4, stride=1, padding=0, bias=False),                  # 4x4
                       nn.BatchNorm2d(ch[0]), nn.ReLU()]
             for c_in, c_out in zip(ch, ch[1:]):
