@@ -39,9 +39,15 @@ def load_photo_patches(size: int = 64, n: int = 2048, seed: int = 0) -> ImageSet
     """
     if n < 1 or size < 8:
         raise ValueError(f"need n >= 1 patches of size >= 8 pixels (got n={n}, size={size}).")
-    photos = [torch.from_numpy(np.ascontiguousarray(p)).permute(2, 0, 1).float() for p in sample_photos().values()]
+    photos = []
+    for array in sample_photos().values():
+        photo = torch.from_numpy(np.ascontiguousarray(array)).permute(2, 0, 1).float()[None]
+        shrink = 4 * size / min(photo.shape[-2:])  # a crop then spans 1 to 2 times ``size`` pixels: cheap to resize
+        if shrink < 1:
+            photo = F.interpolate(photo, scale_factor=shrink, mode="bilinear", antialias=True, align_corners=False)
+        photos.append(photo[0])
     rng = np.random.default_rng(seed)
-    images = torch.empty(n, 3, size, size, dtype=torch.uint8)
+    patches = torch.empty(n, 3, size, size)
     labels = torch.from_numpy(rng.integers(len(photos), size=n)).long()
     for i, k in enumerate(labels.tolist()):
         photo = photos[k]
@@ -50,7 +56,8 @@ def load_photo_patches(size: int = 64, n: int = 2048, seed: int = 0) -> ImageSet
         top, left = int(rng.integers(h - side + 1)), int(rng.integers(w - side + 1))
         crop = photo[None, :, top: top + side, left: left + side]
         small = F.interpolate(crop, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
-        images[i] = small[0].round().clamp(0, 255).to(torch.uint8)
+        patches[i] = small[0]
+    images = patches.round_().clamp_(0, 255).to(torch.uint8)
     return ImageSet(images, labels, f"{n:,} patches of scikit-image's sample photos ({', '.join(PHOTOS)})")
 
 
@@ -59,7 +66,7 @@ def _download_celeba(size: int, root: Path, max_images: Optional[int]) -> ImageS
 
     ds = CelebA(str(root), split="train", target_type=[], download=True)
     n = len(ds) if max_images is None else min(max_images, len(ds))
-    images = torch.empty(n, 3, size, size, dtype=torch.uint8)
+    patches = torch.empty(n, 3, size, size)
     for i in progress(range(n), desc="decoding CelebA", unit="img"):
         img, _ = ds[i]
         w, h = img.size                                            # 178 x 218: resize the short side, crop the centre
