@@ -12,7 +12,7 @@ Chapter 02 derives these losses from the value function
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Optional
 
 import torch
 import torch.nn.functional as F
@@ -47,14 +47,34 @@ def nonsaturating_generator_loss(fake_logits: Tensor) -> Tensor:
     return F.softplus(-fake_logits).mean()
 
 
-def lsgan_discriminator_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
-    r"""Least-squares GAN (Mao et al. 2017): :math:`\tfrac12 E[(D(x) - 1)^2] + \tfrac12 E[D(G(z))^2]` on raw outputs."""
-    return 0.5 * (real_logits - 1.0).pow(2).mean() + 0.5 * fake_logits.pow(2).mean()
+def lsgan_discriminator_loss(real_logits: Tensor, fake_logits: Tensor, real_target: float = 1.0) -> Tensor:
+    r"""Least-squares GAN (Mao et al. 2017): :math:`\tfrac12 E[(D(x) - 1)^2] + \tfrac12 E[D(G(z))^2]` on raw outputs
+    (with ``real_target`` in place of 1 for one-sided label smoothing)."""
+    return 0.5 * (real_logits - real_target).pow(2).mean() + 0.5 * fake_logits.pow(2).mean()
 
 
 def lsgan_generator_loss(fake_logits: Tensor) -> Tensor:
     r"""Least-squares generator loss :math:`\tfrac12 E[(D(G(z)) - 1)^2]`."""
     return 0.5 * (fake_logits - 1.0).pow(2).mean()
+
+
+def dragan_penalty(discriminator: Callable[[Tensor], Tensor], real: Tensor, generator: Optional[torch.Generator] = None, spread: float = 0.5) -> Tensor:
+    r"""DRAGAN's gradient penalty (Kodali et al. 2017): :math:`E[(\lVert \nabla_{\hat x} D(\hat x) \rVert_2 - 1)^2]`.
+
+    The points :math:`\hat x = x + \alpha\, \text{spread} \cdot \text{std}(x)\, u` lie near the
+    real images :math:`x`, with :math:`u \sim U(0, 1)` per pixel and :math:`\alpha \sim U(0, 1)`
+    per image (the perturbation of the authors' code). Keeping D's gradient norm near 1 there
+    stops D from building the sharp peaks around real data that make G collapse onto a few
+    modes. ``discriminator`` maps images to logits; the penalty is differentiable in its
+    parameters (the trainer multiplies it by a weight and adds it to D's loss).
+    """
+    real = real.detach().float()
+    shape = (real.shape[0],) + (1,) * (real.ndim - 1)
+    u = torch.rand(real.shape, generator=generator, device=real.device)
+    alpha = torch.rand(shape, generator=generator, device=real.device)
+    x_hat = (real + alpha * spread * real.std() * u).requires_grad_(True)
+    (grad,) = torch.autograd.grad(discriminator(x_hat).float().sum(), x_hat, create_graph=True)
+    return (grad.flatten(1).norm(dim=1) - 1.0).pow(2).mean()
 
 
 @dataclass(frozen=True)

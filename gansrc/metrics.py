@@ -29,33 +29,61 @@ class ClassifierFeatures(nn.Module):
         return self.classifier.features(to_signed_float(images))
 
 
+class _Precomputed(nn.Module):
+    """Hands features computed once (for FID and KID alike) to torchmetrics unchanged."""
+
+    def __init__(self, num_features: int) -> None:
+        super().__init__()
+        self.num_features = num_features
+
+    def forward(self, features: Tensor) -> Tensor:
+        return features
+
+
 @torch.no_grad()
+def feature_batches(classifier: nn.Module, images: Tensor, batch_size: int = 500) -> list[Tensor]:
+    """The classifier's features of ``images`` (uint8 or [-1, 1]), one tensor per batch."""
+    device = next(classifier.parameters()).device
+    extract = ClassifierFeatures(classifier)
+    return [extract(images[i: i + batch_size].to(device)) for i in range(0, len(images), batch_size)]
+
+
+@torch.no_grad()
+def distances(real: list[Tensor], fake: list[Tensor], kid_subset_size: int = 500, seed: int = 0, kid: bool = True) -> dict[str, float]:
+    """FID (and KID unless ``kid=False``) between two lists of feature batches."""
+    from torchmetrics.image.fid import FrechetInceptionDistance
+    from torchmetrics.image.kid import KernelInceptionDistance
+
+    n_real, n_fake = sum(len(b) for b in real), sum(len(b) for b in fake)
+    identity = _Precomputed(real[0].shape[1])
+    fid = FrechetInceptionDistance(feature=identity, normalize=True).to(real[0].device)
+    for batches, is_real in ((real, True), (fake, False)):
+        for batch in batches:
+            fid.update(batch, real=is_real)
+    result = {"fid": float(fid.compute())}
+    if kid:
+        with warnings.catch_warnings():  # "KID keeps all features in memory": a few thousand here
+            warnings.simplefilter("ignore", UserWarning)
+            metric = KernelInceptionDistance(feature=identity, subset_size=min(kid_subset_size, n_real, n_fake), normalize=True).to(real[0].device)
+        for batches, is_real in ((real, True), (fake, False)):
+            for batch in batches:
+                metric.update(batch, real=is_real)
+        state = torch.random.get_rng_state()
+        torch.manual_seed(seed)  # KID draws random subsets; keep that reproducible and side-effect free
+        kid_mean, kid_std = metric.compute()
+        torch.random.set_rng_state(state)
+        result.update(kid=float(kid_mean), kid_std=float(kid_std))
+    return result
+
+
 def fid_kid(real: Tensor, fake: Tensor, classifier: nn.Module, batch_size: int = 500, kid_subset_size: int = 500, seed: int = 0) -> dict[str, float]:
     """FID and KID (mean and std over subsets) between two sets of images.
 
     Images may be uint8 or floats in [-1, 1]. Lower is better; two samples of the same
-    distribution give a small positive FID, not zero.
+    distribution give a small positive FID, not zero. Each image goes through the classifier
+    once; both distances are computed from the same features.
     """
-    from torchmetrics.image.fid import FrechetInceptionDistance
-    from torchmetrics.image.kid import KernelInceptionDistance
-
-    device = next(classifier.parameters()).device
-    features = ClassifierFeatures(classifier)
-    fid = FrechetInceptionDistance(feature=features, normalize=True).to(device)
-    subset = min(kid_subset_size, len(real), len(fake))
-    with warnings.catch_warnings():  # "KID keeps all features in memory": a few thousand here
-        warnings.simplefilter("ignore", UserWarning)
-        kid = KernelInceptionDistance(feature=features, subset_size=subset, normalize=True).to(device)
-    for images, is_real in ((real, True), (fake, False)):
-        for i in range(0, len(images), batch_size):
-            batch = to_signed_float(images[i: i + batch_size].to(device))
-            fid.update(batch, real=is_real)
-            kid.update(batch, real=is_real)
-    state = torch.random.get_rng_state()
-    torch.manual_seed(seed)  # KID draws random subsets; keep that reproducible and side-effect free
-    kid_mean, kid_std = kid.compute()
-    torch.random.set_rng_state(state)
-    return {"fid": float(fid.compute()), "kid": float(kid_mean), "kid_std": float(kid_std)}
+    return distances(feature_batches(classifier, real, batch_size), feature_batches(classifier, fake, batch_size), kid_subset_size, seed)
 
 
 def class_histogram(classifier: nn.Module, images: Tensor, num_classes: int = 10) -> Tensor:
@@ -85,14 +113,16 @@ class FIDTracker:
     """A trainer callback that scores the generator every ``every`` steps.
 
     It draws its own fixed noise (so tracking never changes the training run) and records
-    FID and KID against ``real`` in ``steps``, ``fid`` and ``kid``. Pass it in
-    ``callbacks=[tracker]``; it runs when the trainer logs, so ``every`` should be a
-    multiple of ``log_every``.
+    FID and KID against ``real`` in ``steps``, ``fid`` and ``kid`` (``kid=False`` skips KID,
+    the slower of the two, and records NaN). Pass it in ``callbacks=[tracker]``; it runs when
+    the trainer logs, so ``every`` should be a multiple of ``log_every``. The features of the
+    real images are computed once, at the first evaluation.
     """
 
-    def __init__(self, classifier: nn.Module, real: Tensor, every: int, n_samples: int = 1000, seed: int = 123) -> None:
+    def __init__(self, classifier: nn.Module, real: Tensor, every: int, n_samples: int = 1000, seed: int = 123, kid: bool = True) -> None:
         self.classifier, self.real, self.every = classifier, real[:n_samples], every
-        self.z_seed, self.n = seed, n_samples
+        self.z_seed, self.n, self.with_kid = seed, n_samples, kid
+        self._real_features: Optional[list[Tensor]] = None
         self.steps: list[int] = []
         self.fid: list[float] = []
         self.kid: list[float] = []
@@ -103,7 +133,9 @@ class FIDTracker:
         z = torch.randn(self.n, trainer.latent_dim, generator=torch.Generator().manual_seed(self.z_seed))
         labels = (torch.arange(self.n) % trainer.num_classes) if trainer.num_classes else None
         fake = trainer.sample(z=z.to(trainer.device), labels=labels)
-        scores = fid_kid(self.real, fake, self.classifier)
+        if self._real_features is None:
+            self._real_features = feature_batches(self.classifier, self.real)
+        scores = distances(self._real_features, feature_batches(self.classifier, fake), kid=self.with_kid)
         self.steps.append(trainer.step)
         self.fid.append(scores["fid"])
-        self.kid.append(scores["kid"])
+        self.kid.append(scores.get("kid", float("nan")))

@@ -60,3 +60,41 @@ def test_loss_pairs_are_named_objects():
     assert L.NON_SATURATING.generator is L.nonsaturating_generator_loss
     assert L.MINIMAX.discriminator is L.bce_discriminator_loss
     assert "least squares" in L.LEAST_SQUARES.name
+
+
+def test_lsgan_accepts_a_smoothed_real_target():
+    assert math.isclose(L.lsgan_discriminator_loss(t(0.9), t(0.0), real_target=0.9).item(), 0.0)
+
+
+def test_dragan_penalty_of_a_linear_discriminator_is_exact():
+    # D(x) = <w, x> + b has gradient w everywhere, so the penalty is (|w| - 1)^2 wherever it is evaluated
+    torch.manual_seed(0)
+    w = torch.randn(1, 3, 4, 4, dtype=torch.float64)
+
+    def linear(x):
+        return (x.double() * w).sum(dim=(1, 2, 3)) + 0.5
+
+    real = torch.rand(8, 3, 4, 4) * 2 - 1
+    gp = L.dragan_penalty(linear, real, torch.Generator().manual_seed(1))
+    assert math.isclose(gp.item(), (w.norm().item() - 1) ** 2, rel_tol=1e-6)
+
+
+def test_dragan_penalty_is_zero_for_unit_gradient_and_trains_the_discriminator():
+    w = torch.zeros(1, 1, 2, 2)
+    w[0, 0, 0, 0] = 1.0  # |grad| = 1
+    assert L.dragan_penalty(lambda x: (x * w).sum(dim=(1, 2, 3)), torch.randn(4, 1, 2, 2)).item() < 1e-12
+    net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4, 1))
+    L.dragan_penalty(lambda x: net(x).squeeze(1), torch.randn(4, 1, 2, 2)).backward()
+    assert net[1].weight.grad is not None and net[1].weight.grad.abs().sum() > 0  # a second-order gradient reached D
+
+
+def test_dragan_penalty_looks_near_the_data_only():
+    # a discriminator whose gradient is 1 within 0.5 std of the real point and huge far away
+    real = torch.zeros(64, 1, 1, 1) + torch.linspace(-1, 1, 64).view(64, 1, 1, 1)
+    spread = 0.5 * real.std()
+
+    def bump(x):
+        dist = (x - real).flatten(1).sum(1)
+        return torch.where(dist.abs() <= spread, dist, 100.0 * dist)
+
+    assert L.dragan_penalty(bump, real, torch.Generator().manual_seed(0)).item() < 1e-10

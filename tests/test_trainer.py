@@ -2,8 +2,8 @@ import pytest
 import torch
 
 from gansrc import losses as L
-from gansrc.data import TensorBatches, load_bundled_mnist
-from gansrc.models import MLPDiscriminator, MLPGenerator, MNISTClassifier
+from gansrc.data import Deluxe, DiffAugment, TensorBatches, load_bundled_mnist
+from gansrc.models import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator, MNISTClassifier
 from gansrc.train import (
     CheckpointDir, CheckpointError, ClassifierTrainer, GANTrainer, NonFiniteLossError, load_checkpoint,
 )
@@ -11,11 +11,14 @@ from gansrc.train import (
 DATA = load_bundled_mnist().images[:512]
 
 
-def make_gan(checkpoint_dir=None, seed=0, **kw):
+def make_gan(checkpoint_dir=None, seed=0, dcgan=False, batch_augment=None, **kw):
     torch.manual_seed(seed)
-    g = MLPGenerator(latent_dim=8, hidden=(32,))
-    d = MLPDiscriminator(hidden=(32,), dropout=0.3)  # dropout uses the global RNG: resume must restore it
-    batches = TensorBatches(DATA, batch_size=32, seed=seed)
+    if dcgan:  # the chapter 03 models, narrow
+        g, d = DCGANGenerator(28, 1, latent_dim=8, width=4), DCGANDiscriminator(28, 1, width=4)
+    else:
+        g = MLPGenerator(latent_dim=8, hidden=(32,))
+        d = MLPDiscriminator(hidden=(32,), dropout=0.3)  # dropout uses the global RNG: resume must restore it
+    batches = TensorBatches(DATA, batch_size=32, seed=seed, augment=batch_augment)
     return GANTrainer(g, d, batches, latent_dim=8, seed=seed, log_every=5, sample_every=10, checkpoint_dir=checkpoint_dir, checkpoint_every=10, **kw)
 
 
@@ -45,6 +48,81 @@ def test_resume_is_bit_identical(tmp_path, d_steps, g_steps):
     assert [s for s, _ in straight.snapshots] == [s for s, _ in resumed.snapshots]
     for (_, a), (_, b) in zip(straight.snapshots, resumed.snapshots):
         assert torch.equal(a, b)
+
+
+CHAPTER_03_OPTIONS = {
+    "smoothing": dict(label_smoothing=0.1),
+    "dragan": dict(gradient_penalty=10.0),
+    "diffaugment": dict(augment=DiffAugment()),
+    "deluxe batches": dict(batch_augment=Deluxe()),
+    "dcgan, all of them, 2 G steps": dict(dcgan=True, label_smoothing=0.1, gradient_penalty=1.0, augment=DiffAugment(), g_steps=2),
+}
+
+
+@pytest.mark.parametrize("options", CHAPTER_03_OPTIONS.values(), ids=CHAPTER_03_OPTIONS.keys())
+def test_resume_is_bit_identical_with_the_chapter_03_options(tmp_path, options):
+    straight = make_gan(**options)
+    straight.fit(30, show_progress=False)
+    make_gan(tmp_path, **options).fit(20, show_progress=False)
+    resumed = make_gan(tmp_path, **options)
+    resumed.fit(30, show_progress=False)
+    assert_same(params(straight), params(resumed))
+    assert straight.history == resumed.history
+
+
+def test_options_change_training_and_gp_is_logged():
+    plain = make_gan()
+    plain.fit(10, show_progress=False)
+    for options in CHAPTER_03_OPTIONS.values():
+        if options.get("dcgan"):
+            continue
+        other = make_gan(**options)
+        history = other.fit(10, show_progress=False)
+        assert any(not torch.equal(a, b) for a, b in zip(params(plain).values(), params(other).values()))
+        assert ("gp" in history) == bool(options.get("gradient_penalty"))
+
+
+def test_label_smoothing_reaches_the_discriminator_loss_only():
+    seen = []
+
+    def recording_d_loss(real, fake, real_target=1.0):
+        seen.append(real_target)
+        return L.bce_discriminator_loss(real, fake, real_target)
+
+    loss = L.AdversarialLoss("recording", recording_d_loss, L.nonsaturating_generator_loss)
+    make_gan(loss=loss, label_smoothing=0.1, d_steps=2).fit(3, show_progress=False)
+    assert seen == [pytest.approx(0.9)] * 6
+    seen.clear()
+    make_gan(loss=loss).fit(2, show_progress=False)
+    assert seen == [1.0, 1.0]
+
+
+def test_smoothing_matches_binary_cross_entropy_with_soft_targets():
+    import torch.nn.functional as F
+
+    real, fake = torch.randn(16), torch.randn(16)
+    expected = F.binary_cross_entropy_with_logits(real, torch.full((16,), 0.9)) + F.binary_cross_entropy_with_logits(fake, torch.zeros(16))
+    torch.testing.assert_close(L.bce_discriminator_loss(real, fake, real_target=0.9), expected)
+
+
+def test_diffaugment_is_applied_to_real_and_fake_in_both_steps():
+    calls = []
+
+    class Spy(DiffAugment):
+        def __call__(self, x, generator=None):
+            calls.append(x.requires_grad)
+            return super().__call__(x, generator)
+
+    make_gan(augment=Spy()).fit(1, show_progress=False)
+    # D step: real, fake (detached); G step: fake, with the gradient flowing back to G
+    assert calls == [False, False, True]
+
+
+def test_bad_options_are_refused():
+    with pytest.raises(ValueError, match="label_smoothing"):
+        make_gan(label_smoothing=1.0)
+    with pytest.raises(ValueError, match="gradient_penalty"):
+        make_gan(gradient_penalty=-1.0)
 
 
 def test_classifier_trainer_resumes_exactly(tmp_path):

@@ -1,9 +1,14 @@
-"""Data: MNIST (full or bundled), folders of images, and on-device batches."""
+"""Data: MNIST (full or bundled), Fashion-MNIST, colour photos, folders of images, on-device
+batches and GAN augmentations."""
+from .augment import Deluxe, DiffAugment, random_color, random_cutout, random_translation, random_zoom_crop_flip
 from .batches import TensorBatches, to_signed_float, to_uint8
 from .folders import ImageFolderError, list_images, load_image, load_image_folder
-from .mnist import ImageSet, load_bundled_mnist, load_mnist, read_idx
+from .mnist import FASHION_CLASSES, ImageSet, load_bundled_mnist, load_fashion_mnist, load_mnist, read_idx
+from .photos import PHOTOS, load_celeba, load_photo_patches, sample_photos
 
 __all__ = [
-    "ImageSet", "ImageFolderError", "TensorBatches", "list_images", "load_bundled_mnist",
-    "load_image", "load_image_folder", "load_mnist", "read_idx", "to_signed_float", "to_uint8",
+    "Deluxe", "DiffAugment", "FASHION_CLASSES", "ImageSet", "ImageFolderError", "PHOTOS", "TensorBatches",
+    "list_images", "load_bundled_mnist", "load_celeba", "load_fashion_mnist", "load_image", "load_image_folder",
+    "load_mnist", "load_photo_patches", "random_color", "random_cutout", "random_translation",
+    "random_zoom_crop_flip", "read_idx", "sample_photos", "to_signed_float", "to_uint8",
 ]

@@ -86,14 +86,14 @@ def load_bundled_mnist(folder: Optional[Path] = None, verify: bool = True) -> Im
     )
 
 
-def _download_full_mnist(split: str, root: Path) -> ImageSet:
-    from torchvision.datasets import MNIST
+def _download_full_mnist(split: str, root: Path, fashion: bool = False) -> ImageSet:
+    from torchvision.datasets import MNIST, FashionMNIST
 
-    ds = MNIST(str(root), train=(split == "train"), download=True)
+    ds = (FashionMNIST if fashion else MNIST)(str(root), train=(split == "train"), download=True)
     return ImageSet(
         ds.data.unsqueeze(1).clone(),
         ds.targets.clone().long(),
-        f"full MNIST {split} set ({len(ds.data):,} images)",
+        f"full {'Fashion-MNIST' if fashion else 'MNIST'} {split} set ({len(ds.data):,} images)",
     )
 
 
@@ -119,4 +119,32 @@ def load_mnist(split: str = "train", download: bool = True, root: Optional[Path]
             print(f"Full MNIST could not be downloaded ({reason}); using the {result.source}.")
     if verbose:
         print(f"MNIST: {result.source}.")
+    return result
+
+
+FASHION_CLASSES = ("T-shirt/top", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle boot")
+
+
+def load_fashion_mnist(split: str = "train", download: bool = True, root: Optional[Path] = None, verbose: bool = True) -> ImageSet:
+    """Fashion-MNIST (Zalando's 28x28 clothes, the data of the Keras DCGAN) as uint8 (N, 1, 28, 28).
+
+    Same format as MNIST, so every 28x28 model runs on it unchanged. It is not bundled: when
+    the download fails (or ``download`` is False) this says so in one line and returns the
+    bundled MNIST digits instead.
+    """
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', not {split!r}.")
+    result: Optional[ImageSet] = None
+    reason = "download=False"
+    if download:
+        try:
+            result = _download_full_mnist(split, Path(root) if root else runs_dir() / "downloads", fashion=True)
+        except Exception as exc:  # any network or mirror failure
+            reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:80] if str(exc) else 'no details'}"
+    if result is None:
+        result = load_bundled_mnist()
+        if verbose:
+            print(f"Fashion-MNIST is not available offline ({reason}); using the {result.source} instead.")
+    if verbose:
+        print(f"Images: {result.source}.")
     return result

@@ -213,6 +213,12 @@ class GANTrainer(Trainer):
     two losses. With ``num_classes`` set, both networks are conditional: they are called as
     ``generator(z, y)`` and ``discriminator(x, y)``. Every ``sample_every`` steps the
     generator is run on a fixed batch of noise and the images are kept in ``snapshots``.
+
+    Three options from chapter 03, all off by default: ``label_smoothing`` s trains D to
+    output 1 - s instead of 1 on real images (one-sided: fakes keep the target 0; the loss's
+    ``discriminator`` must accept ``real_target``); ``gradient_penalty`` is the weight of
+    DRAGAN's penalty (``losses.dragan_penalty``) added to D's loss; ``augment`` (e.g.
+    ``DiffAugment()``) is applied to every batch D sees, real and fake, in both players' steps.
     """
 
     def __init__(
@@ -228,6 +234,9 @@ class GANTrainer(Trainer):
         lr: float = 2e-4,
         betas: tuple[float, float] = (0.5, 0.999),
         num_classes: Optional[int] = None,
+        label_smoothing: float = 0.0,
+        gradient_penalty: float = 0.0,
+        augment: Optional[Callable[..., Tensor]] = None,
         sample_every: int = 0,
         n_samples: int = 64,
         device: torch.device | str = "cpu",
@@ -236,6 +245,10 @@ class GANTrainer(Trainer):
     ) -> None:
         if d_steps < 1 or g_steps < 1:
             raise ValueError("d_steps and g_steps must be at least 1.")
+        if not 0.0 <= label_smoothing < 1.0:
+            raise ValueError(f"label_smoothing must be in [0, 1), not {label_smoothing} (0.1 makes the real target 0.9).")
+        if gradient_penalty < 0:
+            raise ValueError(f"gradient_penalty is a weight and cannot be negative ({gradient_penalty}).")
         device = torch.device(device)
         generator.to(device)
         discriminator.to(device)
@@ -249,6 +262,9 @@ class GANTrainer(Trainer):
         self.loss = loss
         self.d_steps, self.g_steps = d_steps, g_steps
         self.num_classes = num_classes
+        self.real_target = 1.0 - label_smoothing
+        self.gradient_penalty = gradient_penalty
+        self.augment = augment
         self.sample_every = sample_every
         fixed = torch.Generator().manual_seed(seed + 1)
         self.fixed_z = torch.randn(n_samples, latent_dim, generator=fixed).to(device)
@@ -267,7 +283,14 @@ class GANTrainer(Trainer):
         return self.generator(z) if y is None else self.generator(z, y)
 
     def _discriminate(self, x: Tensor, y: Optional[Tensor]) -> Tensor:
+        if self.augment is not None:  # DiffAugment: D only ever sees augmented images
+            x = self.augment(x, generator=self.rng)
         return self.discriminator(x) if y is None else self.discriminator(x, y)
+
+    def _loss_d(self, real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+        if self.real_target == 1.0:
+            return self.loss.discriminator(real_logits, fake_logits)
+        return self.loss.discriminator(real_logits, fake_logits, real_target=self.real_target)
 
     @torch.no_grad()
     def sample(self, n: int = 64, labels: Optional[Tensor] = None, z: Optional[Tensor] = None) -> Tensor:
@@ -304,7 +327,10 @@ class GANTrainer(Trainer):
                         fake = self._generate(z, fake_y)
                 real_logits = self._discriminate(real, real_y).float()
                 fake_logits = self._discriminate(fake.detach(), fake_y).float()
-                loss_d = self.loss.discriminator(real_logits, fake_logits)
+                loss_d = self._loss_d(real_logits, fake_logits)
+            if self.gradient_penalty:  # in float32, outside autocast: it differentiates twice
+                gp = L.dragan_penalty(lambda x: self.discriminator(x) if real_y is None else self.discriminator(x, real_y), real, self.rng)
+                loss_d = loss_d + self.gradient_penalty * gp
             opt_d.zero_grad(set_to_none=True)
             self.precision.step("discriminator", loss_d, opt_d)
             keep_fake = (fake, fake_y)
@@ -322,12 +348,15 @@ class GANTrainer(Trainer):
             opt_g.zero_grad(set_to_none=True)
             self.precision.step("generator", loss_g, opt_g)
         D.requires_grad_(True)
-        return {
+        logs = {
             "loss_d": loss_d.detach(),
             "loss_g": loss_g.detach(),
             "d_real": torch.sigmoid(real_logits.detach()).mean(),
             "d_fake": torch.sigmoid(fake_logits.detach()).mean(),
         }
+        if self.gradient_penalty:
+            logs["gp"] = gp.detach()
+        return logs
 
     def after_step(self) -> None:
         if self.sample_every and (self.step % self.sample_every == 0 or self.step == 1):
