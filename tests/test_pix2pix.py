@@ -20,7 +20,7 @@ def _one_thread():
 
 
 # ---------------------------------------------------------------- U-Net
-@pytest.mark.parametrize("size,depth", [(8, 3), (16, 4), (32, 5), (64, 6), (128, 7), (256, 8)])
+@pytest.mark.parametrize("size,depth", [(8, 3), (16, 4), (32, 5), (64, 6), (128, 7), (256, 8), (512, 9)])
 def test_unet_keeps_the_image_size_and_goes_down_to_1x1(size, depth):
     g = UNetGenerator(3, 1, image_size=size, ngf=4)
     assert g.depth == depth == unet_depth(size)
