@@ -53,8 +53,12 @@ book/_build/executed/chapters/%.ipynb: chapters/%.ipynb $(PACKAGE) | $(STAMP)
 
 book: notebooks
 	$(BIN)/python tools/notebooks.py stage
-	$(BIN)/jupyter-book build book/_build/site --config book/_config.yml --path-output book --all -W --keep-going
-	@echo "The site is in book/_build/html/index.html"
+	$(BIN)/jupyter-book build book/_build/site/en --path-output book/_build/site/en --all -W --keep-going
+	$(BIN)/jupyter-book build book/_build/site/es --path-output book/_build/site/es --all -W --keep-going
+	rm -rf book/_build/html/en book/_build/html/es
+	cp -r book/_build/site/en/_build/html book/_build/html/en
+	cp -r book/_build/site/es/_build/html book/_build/html/es
+	@echo "The site is in book/_build/html/index.html (English: html/en, Spanish: html/es)"
 
 outputs: | $(STAMP)
 	$(BIN)/python -m pytest --nbval chapters --nb-no-compare --nb-executed-dir book/_build/executed -q -p no:cacheprovider

@@ -1,7 +1,8 @@
 """gansrc: the code of the runnable GAN textbook.
 
 Read it in this order: ``runtime`` (device, seeds, smoke mode), ``data``, ``models``,
-``losses``, ``train`` (the loop, the GAN trainer, checkpoints), ``metrics``, ``viz``.
+``losses``, ``train`` (the loop, the GAN trainer, checkpoints), ``metrics``, ``viz``; then
+``style`` (neural style transfer, chapter 07), which optimises pixels instead of training.
 """
 from __future__ import annotations
 
@@ -28,8 +29,14 @@ class ChapterRun:
 
 def start_chapter(smoke: Optional[bool] = None, seed: int = 0) -> ChapterRun:
     """The first call of every chapter: decide smoke/full mode, pick the device, seed everything,
-    set plot defaults and print one line saying how the chapter runs."""
+    set plot defaults and print one line saying how the chapter runs. Smoke mode runs PyTorch on
+    one CPU thread, so its outputs are the same on any machine of the same kind."""
     run = ChapterRun(smoke_mode(smoke), pick_device(), seed)
+    if run.smoke:
+        # One CPU thread: a reduction split over a different number of threads adds in a
+        # different order, so stored outputs are reproducible only at a fixed thread count.
+        # It also lets the build run two chapters side by side on two cores.
+        torch.set_num_threads(1)
     seed_everything(seed)
     try:
         import matplotlib as mpl

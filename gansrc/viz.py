@@ -157,6 +157,28 @@ def plot_feature_maps(maps: Tensor, ncols: int = 8, title: Optional[str] = None,
     return fig
 
 
+def show_row(images: Sequence[Tensor], titles: Optional[Sequence[str]] = None, height: float = 2.6, fontsize: int = 10):
+    """Pictures of different sizes side by side, each as tall as the others.
+
+    Each is an RGB image in [0, 1], (3, H, W) or (1, 3, H, W), or a mask (H, W) drawn in grey.
+    """
+    arrays = []
+    for image in images:
+        image = image.detach().float().cpu()
+        image = image[0] if image.ndim == 4 else image
+        arrays.append(image.numpy() if image.ndim == 2 else image.permute(1, 2, 0).clamp(0, 1).numpy())
+    ratios = [a.shape[1] / a.shape[0] for a in arrays]
+    fig, axes = plt.subplots(1, len(arrays), figsize=(height * sum(ratios) + 0.15 * len(arrays), height + (0.35 if titles else 0)),
+                             gridspec_kw={"width_ratios": ratios}, squeeze=False)
+    for i, (ax, array) in enumerate(zip(axes[0], arrays)):
+        ax.imshow(array, cmap="gray" if array.ndim == 2 else None, vmin=0, vmax=1, interpolation="lanczos")
+        ax.set_axis_off()
+        if titles:
+            ax.set_title(titles[i], fontsize=fontsize)
+    fig.tight_layout()
+    return fig
+
+
 def interactive(build_widget: Callable[[], object], static: Callable[[], object]):
     """Show an ipywidgets control in a live notebook, or call ``static`` to draw a figure.
 

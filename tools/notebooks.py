@@ -2,7 +2,7 @@
 
     python tools/notebooks.py sync      # jupytext: write each chapter's .ipynb from its .md
     python tools/notebooks.py store [chapters/es]  # copy freshly executed outputs into chapters/*.ipynb
-    python tools/notebooks.py stage     # assemble the book's sources from the executed notebooks
+    python tools/notebooks.py stage     # assemble each language's site sources from the executed notebooks
     python tools/notebooks.py timings   # how long each executed chapter took
 
 The Makefile calls these; see "How the book is built" in README.md.
@@ -21,20 +21,41 @@ ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = ROOT / "chapters"
 EXECUTED = ROOT / "book" / "_build" / "executed"
 SITE = ROOT / "book" / "_build" / "site"
+HTML = ROOT / "book" / "_build" / "html"
 LANGUAGES = {"en": "English", "es": "Español"}
+
+LANGUAGE_BOOK = {  # per-language settings of the two sites built from the one _toc.yml
+    "en": {"title": "The runnable GAN textbook", "chapters": "Chapters", "back": "References", "switch": "Leer en español"},
+    "es": {"title": "El libro de GAN ejecutable", "chapters": "Capítulos", "back": "Referencias", "switch": "Read in English"},
+}
 
 HEADER = {
     "en": (
         ":::{{note}}\nThis page shows the output of a **smoke-mode** run (reduced settings, bundled data, "
         "{seconds:.0f} s on a 2-core CPU) made when the site was built. Use the rocket icon above to open the "
-        "notebook in Colab and run the full version on a GPU. · [Leer en español]({other})\n:::"
+        "notebook in Colab and run the full version on a GPU. · {switch}\n:::"
     ),
     "es": (
         ":::{{note}}\nEsta página muestra la salida de una ejecución en **modo smoke** (ajustes reducidos, datos "
         "incluidos, {seconds:.0f} s en una CPU de 2 núcleos) hecha al construir el sitio. Con el icono del cohete, "
-        "arriba, se abre el cuaderno en Colab para ejecutar la versión completa en una GPU. · [Read in English]({other})\n:::"
+        "arriba, se abre el cuaderno en Colab para ejecutar la versión completa en una GPU. · {switch}\n:::"
     ),
 }
+
+CHOOSER = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>The runnable GAN textbook · El libro de GAN ejecutable</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:44rem;margin:4rem auto;padding:0 1rem;line-height:1.5;color:#222}}
+a.card{{display:block;border:1px solid #ccc;border-radius:8px;padding:1rem 1.25rem;margin:1rem 0;text-decoration:none;color:inherit}}
+a.card:hover{{border-color:#2a6;background:#f6fbf8}} h1{{font-size:1.6rem}} small{{color:#666}}</style></head>
+<body><h1>The runnable GAN textbook · El libro de GAN ejecutable</h1>
+<p>A textbook on generative adversarial networks in which every chapter is a notebook that runs end to end.<br>
+Un libro de texto sobre redes generativas antagónicas en el que cada capítulo es un cuaderno que se ejecuta de principio a fin.</p>
+<a class="card" lang="en" href="en/index.html"><strong>English</strong><br><small>Preface, convolutional networks, GANs, and on.</small></a>
+<a class="card" lang="es" href="es/index.html"><strong>Español</strong><br><small>Prefacio, redes convolucionales, GAN y lo que sigue.</small></a>
+<p><small>Built {date} · pages executed in smoke mode on a CPU · ejecutado en modo smoke en una CPU</small></p>
+</body></html>
+"""
 
 
 def chapter_notebooks() -> list[Path]:
@@ -70,41 +91,89 @@ def store(only: str = "") -> None:
         print(f"stored outputs in {path.relative_to(ROOT)}")
 
 
-def _toc_files(toc: Path) -> list[str]:
+def _load_toc() -> dict:
     import yaml
 
-    data = yaml.safe_load(toc.read_text())
-    files = [data["root"]]
-    for part in data.get("parts", []):
-        for chapter in part.get("chapters", []):
-            files.append(chapter["file"])
-    return files
+    return yaml.safe_load((ROOT / "_toc.yml").read_text())
+
+
+def _toc_files(toc: dict) -> list[str]:
+    return [toc["root"]] + [c["file"] for part in toc.get("parts", []) for c in part.get("chapters", [])]
+
+
+def language_toc(toc: dict, lang: str) -> dict:
+    """The table of contents of one language's site: its landing page as root, its chapters,
+    then the pages shared by both languages (the references)."""
+    files = _toc_files(toc)
+    own = [f for f in files if f.startswith((f"chapters/{lang}/", f"book/{lang}/"))]
+    shared = [f for f in files if not f.startswith(tuple(f"{d}/{code}/" for d in ("chapters", "book") for code in LANGUAGES))]
+    text = LANGUAGE_BOOK[lang]
+    return {
+        "format": "jb-book",
+        "root": own[0],
+        "parts": [
+            {"caption": text["chapters"], "chapters": [{"file": f} for f in own[1:]]},
+            {"caption": text["back"], "chapters": [{"file": f} for f in shared]},
+        ],
+    }
+
+
+def counterpart_link(page: str, lang: str) -> str:
+    """Raw HTML link from ``page`` (path without suffix) of one site to the same page of the other."""
+    other = next(code for code in LANGUAGES if code != lang)
+    target = page.replace(f"/{lang}/", f"/{other}/")
+    up = "../" * (page.count("/") + 1)
+    return f'<a class="gansrc-language-switch" href="{up}{other}/{target}.html" hreflang="{other}">{LANGUAGE_BOOK[lang]["switch"]}</a>'
+
+
+def _config_for(lang: str) -> str:
+    import yaml
+
+    config = yaml.safe_load((ROOT / "book" / "_config.yml").read_text())
+    config["title"] = LANGUAGE_BOOK[lang]["title"]
+    config.setdefault("sphinx", {}).setdefault("config", {})["language"] = lang
+    return yaml.safe_dump(config, allow_unicode=True, sort_keys=False)
 
 
 def stage() -> None:
-    """Lay out the book's sources in book/_build/site: pages from book/, executed chapters."""
+    """Lay out one site source per language in book/_build/site/{en,es}: the landing page, the
+    executed chapters with a smoke-mode note and a language switch, the shared references."""
+    import datetime
+
+    import yaml
+
     if SITE.exists():
         shutil.rmtree(SITE)
-    SITE.mkdir(parents=True)
-    shutil.copy(ROOT / "_toc.yml", SITE / "_toc.yml")
-    shutil.copytree(ROOT / "book", SITE / "book", ignore=shutil.ignore_patterns("_build", "_config.yml"))
-    for name in _toc_files(ROOT / "_toc.yml"):
-        if not name.startswith("chapters/"):
-            continue
-        rel = Path(name + ".ipynb")
-        executed = EXECUTED / rel
-        if not executed.exists():
-            sys.exit(f"{executed} is missing: run `make notebooks` to execute the chapters.")
-        nb = nbformat.read(executed, 4)
-        lang = rel.parts[1]
-        other = next(code for code in LANGUAGES if code != lang)
-        seconds = nb.metadata.get("gansrc", {}).get("executed_seconds", 0.0)
-        header = HEADER[lang].format(seconds=seconds, other=f"../{other}/{rel.name}")
-        title_at = next(i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and c.source.lstrip().startswith("# "))
-        nb.cells.insert(title_at + 1, nbformat.v4.new_markdown_cell(header, metadata={"tags": ["gansrc-header"]}))
-        (SITE / rel).parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(nb, SITE / rel)
-    print(f"staged the book in {SITE.relative_to(ROOT)}")
+    toc = _load_toc()
+    for lang in LANGUAGES:
+        site = SITE / lang
+        site.mkdir(parents=True)
+        own = language_toc(toc, lang)
+        (site / "_toc.yml").write_text(yaml.safe_dump(own, allow_unicode=True, sort_keys=False))
+        (site / "_config.yml").write_text(_config_for(lang))
+        (site / "book").mkdir()
+        shutil.copy(ROOT / "book" / "references.bib", site / "book" / "references.bib")
+        for page in _toc_files(own):
+            if page.startswith("chapters/"):
+                executed = EXECUTED / f"{page}.ipynb"
+                if not executed.exists():
+                    sys.exit(f"{executed} is missing: run `make notebooks` to execute the chapters.")
+                nb = nbformat.read(executed, 4)
+                seconds = nb.metadata.get("gansrc", {}).get("executed_seconds", 0.0)
+                header = HEADER[lang].format(seconds=seconds, switch=counterpart_link(page, lang))
+                title_at = next(i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and c.source.lstrip().startswith("# "))
+                nb.cells.insert(title_at + 1, nbformat.v4.new_markdown_cell(header, metadata={"tags": ["gansrc-header"]}))
+                (site / page).parent.mkdir(parents=True, exist_ok=True)
+                nbformat.write(nb, site / f"{page}.ipynb")
+            else:
+                lines = (ROOT / f"{page}.md").read_text().splitlines()
+                title_at = next(i for i, line in enumerate(lines) if line.startswith("# "))
+                lines[title_at + 1: title_at + 1] = ["", counterpart_link(page, lang)]
+                (site / page).parent.mkdir(parents=True, exist_ok=True)
+                (site / f"{page}.md").write_text("\n".join(lines) + "\n")
+    HTML.mkdir(parents=True, exist_ok=True)
+    (HTML / "index.html").write_text(CHOOSER.format(date=datetime.date.today().isoformat()))
+    print(f"staged one site per language in {SITE.relative_to(ROOT)}")
 
 
 def timings() -> None:
