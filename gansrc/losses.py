@@ -1,4 +1,4 @@
-r"""Adversarial losses, written on logits.
+r"""Adversarial losses, written on logits, and the L1 term of pix2pix.
 
 A discriminator returns a logit :math:`l`; its probability is :math:`D = \sigma(l)`. Every
 log of a probability is computed with ``softplus``, which never takes ``log(0)``:
@@ -75,6 +75,17 @@ def dragan_penalty(discriminator: Callable[[Tensor], Tensor], real: Tensor, gene
     x_hat = (real + alpha * spread * real.std() * u).requires_grad_(True)
     (grad,) = torch.autograd.grad(discriminator(x_hat).float().sum(), x_hat, create_graph=True)
     return (grad.flatten(1).norm(dim=1) - 1.0).pow(2).mean()
+
+
+def l1_loss(output: Tensor, target: Tensor) -> Tensor:
+    r"""Mean absolute error :math:`E\,\lVert y - G(x) \rVert_1`, pix2pix's reconstruction term (chapter 05).
+
+    Unlike the squared error, it does not pay the generator to hedge between two plausible
+    answers with their average, so outputs come out less blurry.
+    """
+    if output.shape != target.shape:
+        raise ValueError(f"output {tuple(output.shape)} and target {tuple(target.shape)} must have the same shape.")
+    return (output - target).abs().mean()
 
 
 @dataclass(frozen=True)

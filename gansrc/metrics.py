@@ -1,4 +1,5 @@
 """How good are generated digits? FID and KID on the book's classifier, and a class histogram.
+How good is a predicted mask? Intersection over union and pixel accuracy (chapter 05).
 
 Inception-v3 features (the usual FID) need downloaded ImageNet weights and 299x299 RGB
 inputs; for MNIST the book's own classifier (chapter 01) is the better judge and works
@@ -139,3 +140,28 @@ class FIDTracker:
         self.steps.append(trainer.step)
         self.fid.append(scores["fid"])
         self.kid.append(scores.get("kid", float("nan")))
+
+
+def binarize(masks: Tensor, threshold: float = 0.0) -> Tensor:
+    """Masks (uint8 in [0, 255] or floats in [-1, 1]) to booleans: True where above ``threshold``
+    on the [-1, 1] scale (0, the midpoint, by default)."""
+    return to_signed_float(masks) > threshold
+
+
+def segmentation_scores(predicted: Tensor, target: Tensor, threshold: float = 0.0) -> dict[str, float]:
+    """Foreground IoU and pixel accuracy of thresholded masks, pooled over the whole set.
+
+    ``iou`` = |predicted AND target| / |predicted OR target| counted over every pixel of
+    every image (as Cityscapes scores a class); ``pixel_accuracy`` = fraction of pixels whose
+    predicted class (digit or background) is right. ``background_accuracy`` is the pixel
+    accuracy of predicting "background" everywhere: the floor that pixel accuracy must beat.
+    """
+    if predicted.shape != target.shape:
+        raise ValueError(f"predicted masks {tuple(predicted.shape)} and targets {tuple(target.shape)} must have the same shape.")
+    p, t = binarize(predicted, threshold), binarize(target, threshold)
+    union = (p | t).sum().item()
+    return {
+        "iou": (p & t).sum().item() / union if union else 1.0,
+        "pixel_accuracy": (p == t).double().mean().item(),
+        "background_accuracy": (~t).double().mean().item(),
+    }

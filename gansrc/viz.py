@@ -41,6 +41,31 @@ def show_images(images: Tensor, nrow: int = 8, title: Optional[str] = None, ax=N
     return ax.figure
 
 
+def show_image_rows(rows: Sequence[tuple[str, Tensor]], scale: float = 0.9, title: Optional[str] = None):
+    """One labelled row of images per entry ``(label, images)``; grey images are shown in grey
+    next to colour ones (chapter 04's one row per digit, chapter 05's input/target/output)."""
+    if not rows:
+        raise ValueError("no rows to show")
+    n = max(len(images) for _, images in rows)
+    h, w = rows[0][1].shape[-2:]
+    fig, axes = plt.subplots(len(rows), 1, figsize=(scale * n * w / 32 + 1.2, scale * len(rows) * h / 32 + (0.4 if title else 0)), squeeze=False)
+    for ax, (label, images) in zip(axes[:, 0], rows):
+        images = images if images.shape[1] in (1, 3) else images[:, :3]
+        if images.shape[1] == 1 and any(im.shape[1] == 3 for _, im in rows):
+            images = images.expand(-1, 3, -1, -1)
+        show_images(images, nrow=n, ax=ax)
+        ax.set_axis_on()
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+        ax.set_ylabel(label, rotation=0, ha="right", va="center")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
 def show_snapshots(snapshots: Sequence[tuple[int, Tensor]], n_columns: int = 6, n_images: int = 16, nrow: int = 4):
     """Samples of the fixed noise at several moments of training, left to right."""
     if not snapshots:
@@ -54,12 +79,12 @@ def show_snapshots(snapshots: Sequence[tuple[int, Tensor]], n_columns: int = 6, 
     return fig
 
 
-def plot_history(history: dict[str, list[float]], panels: Iterable[Sequence[str]] = (("loss_d", "loss_g"), ("d_real", "d_fake")), titles: Optional[Sequence[str]] = None):
-    """One panel per group of history keys, against the step."""
+def plot_history(history: dict[str, list[float]], panels: Iterable[Sequence[str]] = (("loss_d", "loss_g"), ("d_real", "d_fake")), titles: Optional[Sequence[str]] = None, labels: Optional[dict[str, str]] = None):
+    """One panel per group of history keys, against the step; ``labels`` renames curves."""
     panels = [tuple(k for k in p if k in history) for p in panels]
     panels = [p for p in panels if p]
     fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.2), squeeze=False)
-    labels = {"loss_d": "discriminator loss", "loss_g": "generator loss", "d_real": "mean D(x)", "d_fake": "mean D(G(z))"}
+    labels = {"loss_d": "discriminator loss", "loss_g": "generator loss", "d_real": "mean D(x)", "d_fake": "mean D(G(z))", **(labels or {})}
     for i, (ax, keys) in enumerate(zip(axes[0], panels)):
         for key in keys:
             ax.plot(history["step"], history[key], label=labels.get(key, key))

@@ -1,10 +1,16 @@
 """Models. They know nothing about training: each maps tensors to tensors."""
 from .classifier import MNISTClassifier, load_classifier, save_classifier
-from .dcgan import DCGANDiscriminator, DCGANGenerator, dcgan_init
+from .conditional import ConditionalDiscriminator, ConditionalGenerator, ProjectionDiscriminator
+from .dcgan import DCGANDiscriminator, DCGANGenerator
+from .init import dcgan_init, gaussian_init_
 from .mlp import MLPDiscriminator, MLPGenerator
+from .patchgan import PatchDiscriminator, patchgan_receptive_field, receptive_field
 from .summary import layer_info, layer_table, multiply_adds
+from .unet import UNetGenerator, unet_depth
 
 __all__ = [
-    "DCGANDiscriminator", "DCGANGenerator", "MLPDiscriminator", "MLPGenerator", "MNISTClassifier", "dcgan_init",
-    "layer_info", "layer_table", "load_classifier", "multiply_adds", "save_classifier",
+    "ConditionalDiscriminator", "ConditionalGenerator", "DCGANDiscriminator", "DCGANGenerator", "MLPDiscriminator",
+    "MLPGenerator", "MNISTClassifier", "PatchDiscriminator", "ProjectionDiscriminator", "UNetGenerator", "dcgan_init",
+    "gaussian_init_", "layer_info", "layer_table", "load_classifier", "multiply_adds", "patchgan_receptive_field",
+    "receptive_field", "save_classifier", "unet_depth",
 ]

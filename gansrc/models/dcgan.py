@@ -24,19 +24,9 @@ import math
 import torch
 from torch import Tensor, nn
 
+from .init import dcgan_init
+
 SIZES = (28, 32, 64, 128)
-
-
-def dcgan_init(module: nn.Module) -> None:
-    """DCGAN initialisation, applied with ``model.apply(dcgan_init)``: convolution and linear
-    weights from N(0, 0.02), batch-norm scales from N(1, 0.02), every bias zero."""
-    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
-        nn.init.normal_(module.weight, 0.0, 0.02)
-        if module.bias is not None:
-            nn.init.zeros_(module.bias)
-    elif isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d)):
-        nn.init.normal_(module.weight, 1.0, 0.02)
-        nn.init.zeros_(module.bias)
 
 
 def _check_size(image_size: int, channels: int, width: int) -> None:
