@@ -56,7 +56,7 @@ site-test: book $(CHROMIUM) | $(STAMP)
 $(CHROMIUM):
 	@echo "Installing Chromium from Debian's packages for the browser test"
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium > /dev/null
+	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium fonts-liberation > /dev/null
 	@test -x $@ || { echo "$@ is still missing: install Chromium, or set CHROMIUM=/path/to/chromium"; exit 1; }
 
 # One execution per chapter: nbval compares the outputs with the stored ones and the

@@ -249,9 +249,10 @@ def test_the_chooser_leads_to_both_languages(site, visit):
     v = visit(site)
     links = v.page.eval_on_selector_all("a.card", "els => els.map(a => a.href)")
     assert links == [f"{site}en/index.html", f"{site}es/index.html"]
-    for link in links:
-        v.page.goto(link, wait_until="load")
-        assert v.page.url.endswith("/book/en/index.html") or v.page.url.endswith("/book/es/index.html")
+    for link, lang in zip(links, LANGUAGES):
+        v.page.goto(link, wait_until="load")  # a redirect to the landing page
+        v.page.wait_for_url(f"{site}{lang}/book/{lang}/index.html", timeout=10_000)
+        assert v.page.get_attribute("html", "lang") == lang
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
