@@ -11,6 +11,10 @@ NB_JOBS ?= 2
 NOTEBOOKS := $(sort $(wildcard chapters/en/*.ipynb chapters/es/*.ipynb))
 EXECUTED := $(NOTEBOOKS:chapters/%=book/_build/executed/chapters/%)
 PACKAGE := pyproject.toml conftest.py $(shell find gansrc -name '*.py') $(wildcard data/*)
+SITE := book/_build/html/.built
+SITE_SOURCES := _toc.yml tools/notebooks.py $(wildcard book/_config.yml book/references.bib book/*/*.md book/_ext/*.py book/_static/*) \
+	$(wildcard chapters/en/*.md chapters/es/*.md)
+CHROMIUM ?= /usr/bin/chromium
 
 # Chapters run in smoke mode on the CPU, with text progress bars and static figures in place
 # of widgets, when the book is built.
@@ -20,11 +24,11 @@ export GANSRC_TEXT_PROGRESS := 1
 export GANSRC_STATIC := 1
 
 .DELETE_ON_ERROR:
-.PHONY: help install test unit notebooks book outputs sync classifier clean
+.PHONY: help install test unit notebooks book site-test outputs sync classifier clean
 
 help:
 	@echo "make book       build the site into book/_build/html (executes the chapters in smoke mode)"
-	@echo "make test       unit tests, then every chapter checked with pytest --nbval"
+	@echo "make test       unit tests, every chapter checked with pytest --nbval, then the site built and checked in Chromium"
 	@echo "make outputs    re-execute the chapters and store their outputs (after changing a chapter)"
 	@echo "make sync       regenerate chapters/*/*.ipynb from their paired .md sources"
 	@echo "make classifier retrain data/mnist_classifier.pt (the weights the metrics use)"
@@ -37,10 +41,23 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[book,test]"
 	@touch $@
 
+# `make test` builds the site too, so that the browser test can read it; `make book` afterwards
+# finds everything up to date. Each chapter is executed once either way.
 test: unit notebooks
+	@$(MAKE) --no-print-directory site-test
 
 unit: | $(STAMP)
-	$(BIN)/python -m pytest tests -q
+	$(BIN)/python -m pytest tests -q -m "not browser"
+
+# The built site in headless Chromium (Debian's package, installed here when missing).
+site-test: book $(CHROMIUM) | $(STAMP)
+	GANSRC_SITE_TEST=1 $(BIN)/python -m pytest tests -q -m browser -p no:cacheprovider
+
+$(CHROMIUM):
+	@echo "Installing Chromium from Debian's packages for the browser test"
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium fonts-liberation > /dev/null
+	@test -x $@ || { echo "$@ is still missing: install Chromium, or set CHROMIUM=/path/to/chromium"; exit 1; }
 
 # One execution per chapter: nbval compares the outputs with the stored ones and the
 # executed notebook is kept for the book.
@@ -52,13 +69,14 @@ book/_build/executed/chapters/%.ipynb: chapters/%.ipynb $(PACKAGE) | $(STAMP)
 	$(BIN)/python -m pytest --nbval chapters/$*.ipynb --nb-executed-dir book/_build/executed -q -p no:cacheprovider
 
 book: notebooks
+	@$(MAKE) --no-print-directory $(SITE)
+
+$(SITE): $(EXECUTED) $(SITE_SOURCES) | $(STAMP)
 	$(BIN)/python tools/notebooks.py stage
 	$(BIN)/jupyter-book build book/_build/site/en --path-output book/_build/site/en --all -W --keep-going
 	$(BIN)/jupyter-book build book/_build/site/es --path-output book/_build/site/es --all -W --keep-going
-	rm -rf book/_build/html/en book/_build/html/es
-	cp -r book/_build/site/en/_build/html book/_build/html/en
-	cp -r book/_build/site/es/_build/html book/_build/html/es
-	@echo "The site is in book/_build/html/index.html (English: html/en, Spanish: html/es)"
+	$(BIN)/python tools/notebooks.py publish
+	@touch $@
 
 outputs: | $(STAMP)
 	$(BIN)/python -m pytest --nbval chapters --nb-no-compare --nb-executed-dir book/_build/executed -q -p no:cacheprovider

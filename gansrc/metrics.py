@@ -30,51 +30,53 @@ class ClassifierFeatures(nn.Module):
         return self.classifier.features(to_signed_float(images))
 
 
-class _Precomputed(nn.Module):
-    """Hands features computed once (for FID and KID alike) to torchmetrics unchanged."""
+class FeatureDistances:
+    """FID and, unless ``kid=False``, KID between a fixed set of ``real`` images and any batch of
+    fakes, on the classifier's features. The real features are computed once, so scoring a
+    generator many times (``FIDTracker``) costs only the fakes. ``kid_subset_size`` is capped by
+    the number of real images and by ``n_fake``, the size of the batches that will be scored."""
 
-    def __init__(self, num_features: int) -> None:
-        super().__init__()
-        self.num_features = num_features
+    def __init__(self, real: Tensor, classifier: nn.Module, *, kid: bool = True, batch_size: int = 500,
+                 kid_subset_size: int = 500, n_fake: Optional[int] = None, seed: int = 0) -> None:
+        from torchmetrics.image.fid import FrechetInceptionDistance
+        from torchmetrics.image.kid import KernelInceptionDistance
 
-    def forward(self, features: Tensor) -> Tensor:
-        return features
+        self.device = next(classifier.parameters()).device
+        self.batch_size, self.seed = batch_size, seed
+        features = ClassifierFeatures(classifier)
+        self.fid = FrechetInceptionDistance(feature=features, normalize=True, reset_real_features=False).to(self.device)
+        self.kid = None
+        if kid:
+            subset = min(kid_subset_size, len(real), n_fake or len(real))
+            with warnings.catch_warnings():  # "KID keeps all features in memory": a few thousand here
+                warnings.simplefilter("ignore", UserWarning)
+                self.kid = KernelInceptionDistance(feature=features, subset_size=subset, normalize=True,
+                                                   reset_real_features=False).to(self.device)
+        self._update(real, real=True)
 
+    @torch.no_grad()
+    def _update(self, images: Tensor, real: bool) -> None:
+        for i in range(0, len(images), self.batch_size):
+            batch = to_signed_float(images[i: i + self.batch_size].to(self.device))
+            self.fid.update(batch, real=real)
+            if self.kid is not None:
+                self.kid.update(batch, real=real)
 
-@torch.no_grad()
-def feature_batches(classifier: nn.Module, images: Tensor, batch_size: int = 500) -> list[Tensor]:
-    """The classifier's features of ``images`` (uint8 or [-1, 1]), one tensor per batch."""
-    device = next(classifier.parameters()).device
-    extract = ClassifierFeatures(classifier)
-    return [extract(images[i: i + batch_size].to(device)) for i in range(0, len(images), batch_size)]
-
-
-@torch.no_grad()
-def distances(real: list[Tensor], fake: list[Tensor], kid_subset_size: int = 500, seed: int = 0, kid: bool = True) -> dict[str, float]:
-    """FID (and KID unless ``kid=False``) between two lists of feature batches."""
-    from torchmetrics.image.fid import FrechetInceptionDistance
-    from torchmetrics.image.kid import KernelInceptionDistance
-
-    n_real, n_fake = sum(len(b) for b in real), sum(len(b) for b in fake)
-    identity = _Precomputed(real[0].shape[1])
-    fid = FrechetInceptionDistance(feature=identity, normalize=True).to(real[0].device)
-    for batches, is_real in ((real, True), (fake, False)):
-        for batch in batches:
-            fid.update(batch, real=is_real)
-    result = {"fid": float(fid.compute())}
-    if kid:
-        with warnings.catch_warnings():  # "KID keeps all features in memory": a few thousand here
-            warnings.simplefilter("ignore", UserWarning)
-            metric = KernelInceptionDistance(feature=identity, subset_size=min(kid_subset_size, n_real, n_fake), normalize=True).to(real[0].device)
-        for batches, is_real in ((real, True), (fake, False)):
-            for batch in batches:
-                metric.update(batch, real=is_real)
-        state = torch.random.get_rng_state()
-        torch.manual_seed(seed)  # KID draws random subsets; keep that reproducible and side-effect free
-        kid_mean, kid_std = metric.compute()
-        torch.random.set_rng_state(state)
-        result.update(kid=float(kid_mean), kid_std=float(kid_std))
-    return result
+    @torch.no_grad()
+    def __call__(self, fake: Tensor) -> dict[str, float]:
+        """Scores of ``fake`` (uint8 or floats in [-1, 1]): "fid", and "kid", "kid_std" if kept."""
+        self.fid.reset()  # forgets the previous fakes, keeps the real features
+        if self.kid is not None:
+            self.kid.reset()
+        self._update(fake, real=False)
+        scores = {"fid": float(self.fid.compute())}
+        if self.kid is not None:
+            state = torch.random.get_rng_state()
+            torch.manual_seed(self.seed)  # KID draws random subsets; keep that reproducible and side-effect free
+            kid_mean, kid_std = self.kid.compute()
+            torch.random.set_rng_state(state)
+            scores.update(kid=float(kid_mean), kid_std=float(kid_std))
+        return scores
 
 
 def fid_kid(real: Tensor, fake: Tensor, classifier: nn.Module, batch_size: int = 500, kid_subset_size: int = 500, seed: int = 0) -> dict[str, float]:
@@ -84,7 +86,8 @@ def fid_kid(real: Tensor, fake: Tensor, classifier: nn.Module, batch_size: int =
     distribution give a small positive FID, not zero. Each image goes through the classifier
     once; both distances are computed from the same features.
     """
-    return distances(feature_batches(classifier, real, batch_size), feature_batches(classifier, fake, batch_size), kid_subset_size, seed)
+    return FeatureDistances(real, classifier, batch_size=batch_size, kid_subset_size=kid_subset_size,
+                            n_fake=len(fake), seed=seed)(fake)
 
 
 def class_histogram(classifier: nn.Module, images: Tensor, num_classes: int = 10) -> Tensor:
@@ -115,18 +118,19 @@ class FIDTracker:
 
     It draws its own fixed noise (so tracking never changes the training run) and records
     FID and KID against ``real`` in ``steps``, ``fid`` and ``kid`` (``kid=False`` skips KID,
-    the slower of the two, and records NaN). Pass it in ``callbacks=[tracker]``; it runs when
-    the trainer logs, so ``every`` should be a multiple of ``log_every``. The features of the
-    real images are computed once, at the first evaluation.
+    the costlier of the two on a CPU). The real images' features are computed once. Pass it in
+    ``callbacks=[tracker]``; it runs when the trainer logs, so ``every`` should be a multiple
+    of ``log_every``.
     """
 
-    def __init__(self, classifier: nn.Module, real: Tensor, every: int, n_samples: int = 1000, seed: int = 123, kid: bool = True) -> None:
+    def __init__(self, classifier: nn.Module, real: Tensor, every: int, n_samples: int = 1000, seed: int = 123,
+                 kid: bool = True) -> None:
         self.classifier, self.real, self.every = classifier, real[:n_samples], every
         self.z_seed, self.n, self.with_kid = seed, n_samples, kid
-        self._real_features: Optional[list[Tensor]] = None
         self.steps: list[int] = []
         self.fid: list[float] = []
         self.kid: list[float] = []
+        self._distances: Optional[FeatureDistances] = None
 
     def __call__(self, trainer, logs: dict) -> None:
         if trainer.step % self.every:
@@ -134,12 +138,13 @@ class FIDTracker:
         z = torch.randn(self.n, trainer.latent_dim, generator=torch.Generator().manual_seed(self.z_seed))
         labels = (torch.arange(self.n) % trainer.num_classes) if trainer.num_classes else None
         fake = trainer.sample(z=z.to(trainer.device), labels=labels)
-        if self._real_features is None:
-            self._real_features = feature_batches(self.classifier, self.real)
-        scores = distances(self._real_features, feature_batches(self.classifier, fake), kid=self.with_kid)
+        if self._distances is None:
+            self._distances = FeatureDistances(self.real, self.classifier, kid=self.with_kid, n_fake=self.n)
+        scores = self._distances(fake)
         self.steps.append(trainer.step)
         self.fid.append(scores["fid"])
-        self.kid.append(scores.get("kid", float("nan")))
+        if self.with_kid:
+            self.kid.append(scores["kid"])
 
 
 def binarize(masks: Tensor, threshold: float = 0.0) -> Tensor:

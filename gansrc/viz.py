@@ -84,7 +84,8 @@ def plot_history(history: dict[str, list[float]], panels: Iterable[Sequence[str]
     panels = [tuple(k for k in p if k in history) for p in panels]
     panels = [p for p in panels if p]
     fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.2), squeeze=False)
-    labels = {"loss_d": "discriminator loss", "loss_g": "generator loss", "d_real": "mean D(x)", "d_fake": "mean D(G(z))", **(labels or {})}
+    labels = {"loss_d": "discriminator loss", "loss_g": "generator loss", "d_real": "mean D(x)", "d_fake": "mean D(G(z))",
+              "grad_g": "generator gradient norm", **(labels or {})}
     for i, (ax, keys) in enumerate(zip(axes[0], panels)):
         for key in keys:
             ax.plot(history["step"], history[key], label=labels.get(key, key))

@@ -21,6 +21,9 @@ def no_network(monkeypatch):
 
 @pytest.fixture(autouse=True)
 def _fixed_threads():
+    """One PyTorch thread per test, as in smoke mode: the networks here are tiny, and on a busy
+    2-core machine two threads spend more time waiting for each other than computing."""
     threads = torch.get_num_threads()
+    torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)

@@ -54,3 +54,13 @@ def test_image_grid_shape():
     assert grid.shape == (4 * 28 + 5 * 2, 4 * 28 + 5 * 2, 1) and grid.dtype.name == "uint8"
     fig = viz.plot_history({"step": [1, 2], "loss_d": [1.0, 0.9], "loss_g": [0.7, 0.8], "d_real": [0.6, 0.5], "d_fake": [0.4, 0.5]})
     assert len(fig.axes) == 2
+
+
+def test_feature_distances_reused_give_the_same_scores_as_fresh_ones():
+    """The real features are computed once and kept: scoring two batches in turn must give
+    exactly what two separate fid_kid calls give."""
+    real, fake_a, fake_b = DS.images[:600], DS.images[600:1200], DS.images[1200:1800].flip(-1)
+    distances = metrics.FeatureDistances(real, CLF, n_fake=600)
+    assert distances(fake_a) == metrics.fid_kid(real, fake_a, CLF)
+    assert distances(fake_b) == metrics.fid_kid(real, fake_b, CLF)
+    assert metrics.FeatureDistances(real, CLF, kid=False)(fake_a) == {"fid": metrics.fid_kid(real, fake_a, CLF)["fid"]}

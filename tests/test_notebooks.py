@@ -51,7 +51,8 @@ def test_languages_run_the_same_code(name):
     assert len(en) == len(es), f"{name}: {len(en)} code cells in English, {len(es)} in Spanish"
     for i, (a, b) in enumerate(zip(en, es)):
         assert code_tokens(a.source) == code_tokens(b.source), f"{name}: code cell {i} differs between en and es"
-        assert a.metadata.get("tags", []) == b.metadata.get("tags", []), f"{name}: code cell {i} has different tags"
+        for key in ("tags", "jupyter", "cellView"):
+            assert a.metadata.get(key) == b.metadata.get(key), f"{name}: code cell {i} has different {key} metadata"
 
 
 def test_parity_check_notices_a_changed_cell():
@@ -99,6 +100,7 @@ def test_colab_cell_is_the_same_everywhere_and_names_the_configured_repository()
     source = sources.pop()
     repo = CONFIG["repository"]
     assert f'"{repo["url"]}"' in source and f'"--branch", "{repo["branch"]}"' in source
+    assert "mount" not in source and "drive" not in source, "the Colab cell must not mount anything without asking"
 
 
 def run_colab_cell(monkeypatch, on_colab: bool):
@@ -152,3 +154,47 @@ def test_regression_check_fails_when_a_stored_result_changes(tmp_path):
         assert "Cell outputs differ" in changed.stdout
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- exercises and their solutions
+EXERCISES = {"en": ("## Exercises", "### Solutions", "Solution"), "es": ("## Ejercicios", "### Soluciones", "Solución")}
+HIDDEN_CODE = {"cellView": "form", "jupyter": {"outputs_hidden": True, "source_hidden": True}}
+WITH_EXERCISES = [p for p in EN + ES if not p.name.startswith("00_")]  # the preface has none
+
+
+@pytest.mark.parametrize("path", WITH_EXERCISES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_chapter_ends_with_exercises_and_folded_solutions(path):
+    """The book's convention (README.md, "Exercises"): 3-5 numbered exercises, then a "Solutions"
+    heading collapsed in JupyterLab and Colab, then for each exercise a dropdown admonition (folded
+    on the website, source hidden in Jupyter) and optionally code cells that run in smoke mode,
+    hidden behind a toggle on the website and folded in Jupyter and Colab."""
+    exercises_title, solutions_title, solution_word = EXERCISES[path.parent.name]
+    nb = read(path)
+    cells = nb.cells
+    starts = [i for i, c in enumerate(cells) if c.cell_type == "markdown" and exercises_title in c.source.splitlines()]
+    assert len(starts) == 1, f"{path.name}: one markdown cell must have the heading {exercises_title!r}"
+    at = starts[0]
+    after_title = cells[at].source.split(exercises_title, 1)[1]
+    assert "\n#" not in after_title, f"{path.name}: the exercises must be the last section before the solutions"
+    questions = [line for line in after_title.splitlines() if line[:1].isdigit() and ". " in line[:4]]
+    assert 3 <= len(questions) <= 5, f"{path.name}: {len(questions)} exercises (3 to 5 wanted)"
+    assert [int(q.split(".")[0]) for q in questions] == list(range(1, len(questions) + 1))
+
+    heading = cells[at + 1]
+    assert heading.cell_type == "markdown" and heading.source.strip() == solutions_title
+    assert heading.metadata.get("id") == "solutions" and heading.metadata.get("jp-MarkdownHeadingCollapsed") is True
+    assert "solutions" in nb.metadata.get("colab", {}).get("collapsed_sections", []), "Colab must open with the solutions folded"
+
+    numbers = []
+    for cell in cells[at + 2:]:
+        if cell.cell_type == "markdown":
+            assert cell.metadata.get("jupyter", {}).get("source_hidden") is True, f"{path.name}: solution text not folded in Jupyter"
+            head = cell.source.strip().splitlines()
+            assert head[0].startswith(f":::{{admonition}} {solution_word} ") and head[1] == ":class: dropdown", \
+                f"{path.name}: every solution is a dropdown admonition titled '{solution_word} N'"
+            numbers.append(int(head[0].rsplit(" ", 1)[1]))
+        else:
+            assert "hide-cell" in cell.metadata.get("tags", []), f"{path.name}: solution code must be tagged hide-cell"
+            assert {k: cell.metadata.get(k) for k in HIDDEN_CODE} == HIDDEN_CODE, f"{path.name}: solution code must be folded"
+            assert cell.execution_count is not None, f"{path.name}: solution code must run in smoke mode (make outputs)"
+    assert numbers == list(range(1, len(questions) + 1)), f"{path.name}: solutions {numbers} for {len(questions)} exercises"

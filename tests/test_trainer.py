@@ -144,7 +144,7 @@ def test_history_and_snapshots(tmp_path):
     t = make_gan()
     h = t.fit(20, show_progress=False)
     assert h["step"] == [5, 10, 15, 20]
-    assert set(h) == {"step", "loss_d", "loss_g", "d_real", "d_fake"}
+    assert set(h) == {"step", "loss_d", "loss_g", "d_real", "d_fake", "grad_g"}
     assert all(0 <= v <= 1 for v in h["d_real"] + h["d_fake"])
     assert [s for s, _ in t.snapshots] == [1, 10, 20]
     assert t.snapshots[0][1].dtype == torch.uint8 and t.snapshots[0][1].shape == (64, 1, 28, 28)

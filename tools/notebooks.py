@@ -3,6 +3,7 @@
     python tools/notebooks.py sync      # jupytext: write each chapter's .ipynb from its .md
     python tools/notebooks.py store [chapters/es]  # copy freshly executed outputs into chapters/*.ipynb
     python tools/notebooks.py stage     # assemble each language's site sources from the executed notebooks
+    python tools/notebooks.py publish   # copy the built sites to book/_build/html/{en,es}, with the chapters' sources
     python tools/notebooks.py timings   # how long each executed chapter took
 
 The Makefile calls these; see "How the book is built" in README.md.
@@ -25,8 +26,10 @@ HTML = ROOT / "book" / "_build" / "html"
 LANGUAGES = {"en": "English", "es": "Español"}
 
 LANGUAGE_BOOK = {  # per-language settings of the two sites built from the one _toc.yml
-    "en": {"title": "The runnable GAN textbook", "chapters": "Chapters", "back": "References", "switch": "Leer en español"},
-    "es": {"title": "El libro de GAN ejecutable", "chapters": "Capítulos", "back": "Referencias", "switch": "Read in English"},
+    "en": {"title": "The runnable GAN textbook", "chapters": "Chapters", "back": "References", "switch": "Leer en español",
+           "source": "Download the MyST source"},
+    "es": {"title": "El libro de GAN ejecutable", "chapters": "Capítulos", "back": "Referencias", "switch": "Read in English",
+           "source": "Descargar la fuente MyST"},
 }
 
 HEADER = {
@@ -103,17 +106,18 @@ def _toc_files(toc: dict) -> list[str]:
 
 def language_toc(toc: dict, lang: str) -> dict:
     """The table of contents of one language's site: its landing page as root, its chapters,
-    then the pages shared by both languages (the references)."""
+    then its other pages (the references) and any pages shared by both languages."""
     files = _toc_files(toc)
-    own = [f for f in files if f.startswith((f"chapters/{lang}/", f"book/{lang}/"))]
+    chapters = [f for f in files if f.startswith(f"chapters/{lang}/")]
+    pages = [f for f in files if f.startswith(f"book/{lang}/")]
     shared = [f for f in files if not f.startswith(tuple(f"{d}/{code}/" for d in ("chapters", "book") for code in LANGUAGES))]
     text = LANGUAGE_BOOK[lang]
     return {
         "format": "jb-book",
-        "root": own[0],
+        "root": pages[0],
         "parts": [
-            {"caption": text["chapters"], "chapters": [{"file": f} for f in own[1:]]},
-            {"caption": text["back"], "chapters": [{"file": f} for f in shared]},
+            {"caption": text["chapters"], "chapters": [{"file": f} for f in chapters]},
+            {"caption": text["back"], "chapters": [{"file": f} for f in pages[1:] + shared]},
         ],
     }
 
@@ -131,7 +135,16 @@ def _config_for(lang: str) -> str:
 
     config = yaml.safe_load((ROOT / "book" / "_config.yml").read_text())
     config["title"] = LANGUAGE_BOOK[lang]["title"]
-    config.setdefault("sphinx", {}).setdefault("config", {})["language"] = lang
+    other = next(code for code in LANGUAGES if code != lang)
+    sphinx = config.setdefault("sphinx", {})
+    sphinx.setdefault("local_extensions", {})["gansrc_book"] = "_ext"  # book/_ext/gansrc_book.py
+    sphinx.setdefault("config", {}).update({
+        "language": lang,
+        "html_static_path": ["_static"],
+        "gansrc_other_language": other,
+        "gansrc_switch_text": LANGUAGE_BOOK[lang]["switch"],
+        "gansrc_source_tooltip": LANGUAGE_BOOK[lang]["source"],
+    })
     return yaml.safe_dump(config, allow_unicode=True, sort_keys=False)
 
 
@@ -153,6 +166,8 @@ def stage() -> None:
         (site / "_config.yml").write_text(_config_for(lang))
         (site / "book").mkdir()
         shutil.copy(ROOT / "book" / "references.bib", site / "book" / "references.bib")
+        shutil.copytree(ROOT / "book" / "_ext", site / "_ext", ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(ROOT / "book" / "_static", site / "_static")
         for page in _toc_files(own):
             if page.startswith("chapters/"):
                 executed = EXECUTED / f"{page}.ipynb"
@@ -176,6 +191,24 @@ def stage() -> None:
     print(f"staged one site per language in {SITE.relative_to(ROOT)}")
 
 
+def publish() -> None:
+    """Put each language's built site in book/_build/html/<lang>; a chapter's download menu then
+    offers the committed notebook (what Colab opens) and its MyST source, not the staged copy."""
+    for lang in LANGUAGES:
+        built = SITE / lang / "_build" / "html"
+        if not (built / "index.html").exists():
+            sys.exit(f"{built} is missing: build the site first (make book).")
+        target = HTML / lang
+        if target.exists():
+            shutil.rmtree(target)
+        shutil.copytree(built, target)
+        for page in _toc_files(language_toc(_load_toc(), lang)):
+            if page.startswith("chapters/"):
+                for suffix in (".ipynb", ".md"):
+                    shutil.copy(ROOT / f"{page}{suffix}", target / "_sources" / f"{page}{suffix}")
+    print(f"the site is in {(HTML / 'index.html').relative_to(ROOT)} (English: html/en, Spanish: html/es)")
+
+
 def timings() -> None:
     total = 0.0
     for path in sorted(EXECUTED.glob("chapters/*/*.ipynb")):
@@ -187,13 +220,13 @@ def timings() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["sync", "store", "stage", "timings"])
+    parser.add_argument("command", choices=["sync", "store", "stage", "publish", "timings"])
     parser.add_argument("only", nargs="?", default="", help="store: only notebooks under this path (e.g. chapters/es)")
     args = parser.parse_args()
     if args.command == "store":
         store(args.only)
     else:
-        {"sync": sync, "stage": stage, "timings": timings}[args.command]()
+        {"sync": sync, "stage": stage, "publish": publish, "timings": timings}[args.command]()
 
 
 if __name__ == "__main__":

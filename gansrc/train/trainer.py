@@ -17,6 +17,7 @@ from .. import losses as L
 from ..data.batches import TensorBatches, to_uint8
 from ..runtime import progress
 from .checkpoint import CheckpointDir, CheckpointError
+from .diagnostics import TrainingDiagnostics
 from .precision import Precision
 
 Callback = Callable[["Trainer", dict], None]
@@ -122,6 +123,9 @@ class Trainer:
             return
         first_bad = int(self._first_bad)  # the one host synchronisation per log interval
         if first_bad >= 0:
+            for callback in self.callbacks:  # e.g. TrainingDiagnostics: say why, in the run's own words
+                if hasattr(callback, "on_nonfinite"):
+                    callback.on_nonfinite(self, first_bad)
             last = self.checkpoints.paths()[-1] if self.checkpoints and self.checkpoints.paths() else None
             where = f"The last good checkpoint is {last}." if last else "No checkpoint was written (set checkpoint_dir to keep one)."
             raise NonFiniteLossError(
@@ -200,6 +204,14 @@ class Trainer:
         return True
 
 
+def gradient_norm(model: nn.Module) -> Tensor:
+    """The L2 norm of all of ``model``'s parameter gradients (0 when it has none), on its device."""
+    norms = [p.grad.detach().float().norm() for p in model.parameters() if p.grad is not None]
+    if not norms:
+        return torch.zeros((), device=next(model.parameters()).device)
+    return torch.linalg.vector_norm(torch.stack(norms))
+
+
 def adam(model: nn.Module, lr: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999)) -> torch.optim.Adam:
     """Adam with the DCGAN settings (lr 2e-4, beta1 0.5); fused kernels on CUDA."""
     on_cuda = next(model.parameters()).is_cuda
@@ -219,6 +231,11 @@ class GANTrainer(Trainer):
     ``discriminator`` must accept ``real_target``); ``gradient_penalty`` is the weight of
     DRAGAN's penalty (``losses.dragan_penalty``) added to D's loss; ``augment`` (e.g.
     ``DiffAugment()``) is applied to every batch D sees, real and fake, in both players' steps.
+
+    ``diagnostics`` (on by default) adds a ``TrainingDiagnostics`` callback that warns once
+    when the discriminator wins outright, the generator collapses or its gradients vanish,
+    or a loss becomes NaN; pass your own instance (e.g. with the MNIST classifier) or False.
+    The generator's gradient norm is logged as ``grad_g`` for it.
     """
 
     def __init__(
@@ -241,6 +258,7 @@ class GANTrainer(Trainer):
         n_samples: int = 64,
         device: torch.device | str = "cpu",
         seed: int = 0,
+        diagnostics: bool | TrainingDiagnostics = True,
         **kwargs,
     ) -> None:
         if d_steps < 1 or g_steps < 1:
@@ -249,13 +267,19 @@ class GANTrainer(Trainer):
             raise ValueError(f"label_smoothing must be in [0, 1), not {label_smoothing} (0.1 makes the real target 0.9).")
         if gradient_penalty < 0:
             raise ValueError(f"gradient_penalty is a weight and cannot be negative ({gradient_penalty}).")
+        callbacks = list(kwargs.pop("callbacks", ()))
+        if diagnostics is True and not any(isinstance(c, TrainingDiagnostics) for c in callbacks):
+            diagnostics = TrainingDiagnostics()
+        if isinstance(diagnostics, TrainingDiagnostics) and diagnostics not in callbacks:
+            callbacks.append(diagnostics)
+        self.diagnostics = next((c for c in callbacks if isinstance(c, TrainingDiagnostics)), None)
         device = torch.device(device)
         generator.to(device)
         discriminator.to(device)
         super().__init__(
             {"generator": generator, "discriminator": discriminator},
             {"generator": adam(generator, lr, betas), "discriminator": adam(discriminator, lr, betas)},
-            batches, device=device, seed=seed, desc=kwargs.pop("desc", "GAN"), **kwargs,
+            batches, device=device, seed=seed, desc=kwargs.pop("desc", "GAN"), callbacks=callbacks, **kwargs,
         )
         self.generator, self.discriminator = generator, discriminator
         self.latent_dim = latent_dim
@@ -353,6 +377,7 @@ class GANTrainer(Trainer):
             "loss_g": loss_g.detach(),
             "d_real": torch.sigmoid(real_logits.detach()).mean(),
             "d_fake": torch.sigmoid(fake_logits.detach()).mean(),
+            "grad_g": gradient_norm(G),
         }
         if self.gradient_penalty:
             logs["gp"] = gp.detach()

@@ -1,0 +1,219 @@
+"""Training diagnostics: warnings in plain words when a GAN run goes wrong (chapter 02).
+
+``TrainingDiagnostics`` is a trainer callback (``GANTrainer`` adds one unless told not to).
+At every log it reads the averaged numbers the trainer already keeps, and every few logs it
+looks at a small batch of samples drawn from its own fixed noise, so it never changes the
+training run. It prints one warning per problem, once per run:
+
+* the discriminator wins outright: D(x) near 1 and D(G(z)) near 0 for a sustained window;
+* mode collapse: the samples look alike (their spread is a small fraction of the real
+  images'), or, with a ``classifier``, they are read as only a few digits after having
+  covered many (early in training every sample is the same blob: that is not collapse);
+* vanishing generator gradients: the generator's gradient norm stays far below its peak;
+* NaN: a loss became NaN or infinite; the trainer stops, and the warning says why.
+
+What was found is kept in ``found`` (a list of ``Diagnosis``) for code and tests to read.
+"""
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import torch
+from torch import Tensor, nn
+
+from ..data.batches import to_signed_float
+
+DISCRIMINATOR_WINS = "discriminator_wins"
+MODE_COLLAPSE = "mode_collapse"
+VANISHING_GRADIENTS = "vanishing_gradients"
+NONFINITE = "nonfinite"
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """One warning: the step it was raised at, its kind (one of the constants above), the text."""
+
+    step: int
+    kind: str
+    message: str
+
+
+def _write(line: str) -> None:
+    """Print a line without breaking a progress bar that is being drawn."""
+    from tqdm import tqdm
+
+    tqdm.write(line, file=sys.stdout)
+
+
+def sample_spread(images: Tensor, groups: Optional[Tensor] = None) -> float:
+    """Mean distance between two images of the same group (all one group by default).
+
+    A generator that makes the same picture for every z has spread 0; compare with the
+    spread of real images to judge (``TrainingDiagnostics`` does)."""
+    flat = to_signed_float(images).flatten(1).float()
+    groups = torch.zeros(len(flat), dtype=torch.long, device=flat.device) if groups is None else groups.to(flat.device)
+    distances = torch.cdist(flat, flat)
+    same = (groups[:, None] == groups[None, :]) & ~torch.eye(len(flat), dtype=torch.bool, device=flat.device)
+    if not same.any():
+        return float("nan")
+    return float(distances[same].mean())
+
+
+class TrainingDiagnostics:
+    """Watches a GAN training run and warns, once per kind, in plain words.
+
+    ``window`` is how many consecutive logs a symptom must last (so one bad interval is not
+    reported); the sample checks run every ``check_every`` steps (default: every fourth log)
+    from ``warmup`` steps on, on ``n_samples`` images, and need two bad checks in a row.
+    Pass the book's MNIST ``classifier`` to also watch the class histogram.
+    """
+
+    def __init__(
+        self,
+        *,
+        window: int = 5,
+        d_real_above: float = 0.95,
+        d_fake_below: float = 0.05,
+        gradient_ratio: float = 0.02,
+        spread_ratio: float = 0.2,
+        classifier: Optional[nn.Module] = None,
+        entropy_below: float = 1.6,
+        check_every: Optional[int] = None,
+        warmup: int = 200,
+        n_samples: int = 128,
+        seed: int = 2024,
+        printer: Callable[[str], None] = _write,
+    ) -> None:
+        self.window, self.d_real_above, self.d_fake_below = window, d_real_above, d_fake_below
+        self.gradient_ratio, self.spread_ratio = gradient_ratio, spread_ratio
+        self.classifier, self.entropy_below = classifier, entropy_below
+        self.check_every, self.warmup, self.n_samples, self.seed = check_every, warmup, n_samples, seed
+        self.printer = printer
+        self.found: list[Diagnosis] = []
+        self._wins_streak = 0
+        self._weak_streak = 0
+        self._peak_gradient = 0.0
+        self._collapse_streak = 0
+        self._best_entropy = 0.0
+        self._last_check = 0
+        self._real_spread: Optional[float] = None
+        self._last: dict[str, float] = {}
+
+    @property
+    def kinds(self) -> list[str]:
+        """The kinds of problem found so far, in order."""
+        return [d.kind for d in self.found]
+
+    def _warn(self, step: int, kind: str, message: str) -> None:
+        if kind in self.kinds:
+            return
+        self.found.append(Diagnosis(step, kind, message))
+        self.printer(f"Warning at step {step}: {message}")
+
+    # ------------------------------------------------------------------ at every log
+    def __call__(self, trainer, means: dict[str, float]) -> None:
+        self._last = dict(means)
+        self._check_discriminator(trainer, means)
+        self._check_gradients(trainer, means)
+        every = self.check_every or 4 * trainer.log_every
+        if trainer.step >= self.warmup and trainer.step - self._last_check >= every and hasattr(trainer, "sample"):
+            self._last_check = trainer.step
+            self._check_samples(trainer)
+
+    def _check_discriminator(self, trainer, means: dict[str, float]) -> None:
+        if "d_real" not in means or "d_fake" not in means:
+            return
+        winning = means["d_real"] > self.d_real_above and means["d_fake"] < self.d_fake_below
+        self._wins_streak = self._wins_streak + 1 if winning else 0
+        if self._wins_streak >= self.window:
+            steps = self.window * trainer.log_every
+            self._warn(trainer.step, DISCRIMINATOR_WINS, (
+                f"the discriminator is winning outright. For the last {steps} steps it gave real images "
+                f"D(x) = {means['d_real']:.3f} and fakes D(G(z)) = {means['d_fake']:.3f}: it rejects every fake "
+                "with confidence, and the generator learns little from a judge that is never in doubt. "
+                "Try the non-saturating loss, fewer discriminator steps (d_steps), a lower learning rate, "
+                "or a stronger generator."
+            ))
+
+    def _check_gradients(self, trainer, means: dict[str, float]) -> None:
+        norm = means.get("grad_g")
+        if norm is None or not math.isfinite(norm):
+            return
+        self._peak_gradient = max(self._peak_gradient, norm)
+        weak = norm < self.gradient_ratio * self._peak_gradient
+        self._weak_streak = self._weak_streak + 1 if weak else 0
+        if self._weak_streak >= self.window:
+            self._warn(trainer.step, VANISHING_GRADIENTS, (
+                f"the generator's gradients have vanished: their norm is {norm:.2g}, "
+                f"{norm / self._peak_gradient:.1%} of the largest seen in this run ({self._peak_gradient:.2g}), "
+                f"and has stayed that small for {self.window * trainer.log_every} steps. The generator is barely "
+                "being told how to improve. With the minimax loss log(1 - D(G(z))) this is what happens when "
+                "D(G(z)) is near 0; the non-saturating loss -log D(G(z)) keeps the gradient large there."
+            ))
+
+    @torch.no_grad()
+    def _check_samples(self, trainer) -> None:
+        n = self.n_samples
+        z = torch.randn(n, trainer.latent_dim, generator=torch.Generator().manual_seed(self.seed)).to(trainer.device)
+        labels = (torch.arange(n) % trainer.num_classes).to(trainer.device) if trainer.num_classes else None
+        fake = trainer.sample(z=z, labels=labels)
+        if self._real_spread is None:
+            real = trainer.batches.images[:n]
+            real_labels = trainer.batches.labels[:n] if trainer.num_classes and trainer.batches.labels is not None else None
+            self._real_spread = sample_spread(real, real_labels)
+        spread = sample_spread(fake, labels) / max(self._real_spread, 1e-12)
+        symptoms = []
+        if spread < self.spread_ratio:
+            symptoms.append(f"the samples are nearly alike (their spread is {spread:.0%} of the real images')")
+        counts = self._class_counts(fake)
+        if counts is not None:
+            p = counts.double() / counts.sum()
+            entropy = max(0.0, float(-(p[p > 0] * p[p > 0].log2()).sum()))
+            self._best_entropy = max(self._best_entropy, entropy)
+            # Early on every sample is the same kind of blob; collapse is losing variety once had.
+            if entropy < self.entropy_below and self._best_entropy >= self.entropy_below + 1.0:
+                top = counts.argsort(descending=True)
+                covered, names = 0, []
+                for digit in top.tolist():
+                    covered += int(counts[digit])
+                    names.append(str(digit))
+                    if covered >= 0.9 * n:
+                        break
+                symptoms.append(
+                    f"the classifier reads {covered / n:.0%} of {n} samples as the digit{'s' if len(names) > 1 else ''} "
+                    f"{', '.join(names)} (class entropy {entropy:.2f} bits, down from {self._best_entropy:.2f} earlier in "
+                    "the run; 3.32 when all ten are equally common)"
+                )
+        self._collapse_streak = self._collapse_streak + 1 if symptoms else 0
+        if self._collapse_streak >= 2:
+            self._warn(trainer.step, MODE_COLLAPSE, (
+                "the generator looks mode-collapsed: " + "; ".join(symptoms) + ". It has settled on a few outputs "
+                "instead of covering the data. Check that every sample gets its own noise vector and that the "
+                "generator can reach the data's range; then try a lower learning rate or a different loss."
+            ))
+
+    def _class_counts(self, fake: Tensor) -> Optional[Tensor]:
+        if self.classifier is None or tuple(fake.shape[1:]) != (1, 28, 28):
+            return None
+        from .classifier import predict
+
+        return torch.bincount(predict(self.classifier, fake), minlength=10)
+
+    # ------------------------------------------------------------------ when training stops
+    def on_nonfinite(self, trainer, step: int) -> None:
+        """Called by the trainer just before it raises ``NonFiniteLossError``."""
+        before = ""
+        if self._last:
+            before = (f" At the last log before it, loss_D was {self._last.get('loss_d', float('nan')):.3g} and "
+                      f"loss_G {self._last.get('loss_g', float('nan')):.3g}.")
+        earlier = [d for d in self.found if d.kind != NONFINITE]
+        if earlier:
+            before += " Earlier warnings of this run: " + ", ".join(f"{d.kind.replace('_', ' ')} (step {d.step})" for d in earlier) + "."
+        self._warn(step, NONFINITE, (
+            f"a loss became NaN or infinite at step {step}, so the weights are no longer numbers and training "
+            f"stops here.{before} The usual causes: a learning rate too high, the log of a probability that "
+            "rounded to 0 (compute losses on logits), or data outside [-1, 1]."
+        ))
