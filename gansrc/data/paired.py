@@ -8,8 +8,6 @@ read back exactly like a downloaded one.
 """
 from __future__ import annotations
 
-import tarfile
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
@@ -19,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ..downloads import fetch, safe_extract
 from ..runtime import runs_dir
 from .folders import ImageFolderError, list_images
 
@@ -169,14 +168,8 @@ def pix2pix_folder(name: str, download: bool, fallback: Path, root: Optional[Pat
         return target
     try:
         root.mkdir(parents=True, exist_ok=True)
-        archive = root / f"{name}.tar.gz"
-        urllib.request.urlretrieve(PIX2PIX_URL.format(name=name), archive)
-        with tarfile.open(archive) as tar:
-            if hasattr(tarfile, "data_filter"):  # refuse paths outside root (Python >= 3.10.12)
-                tar.extractall(root, filter="data")
-            else:  # pragma: no cover
-                tar.extractall(root)
-        archive.unlink()
+        archive = fetch(PIX2PIX_URL.format(name=name), root / f"{name}.tar.gz")  # checksum kept, verified
+        safe_extract(archive, root)
         if not (target / "train").is_dir():
             raise ImageFolderError(f"the archive did not contain {name}/train")
         return target
