@@ -214,6 +214,9 @@ def test_unpaired_folder_round_trip_with_unequal_domains(tmp_path):
     assert len(loaded.a) == 7 and len(loaded.b) == 12 and loaded.labels_a is None
     test = load_unpaired_folder(tmp_path, "test", size=8, channels=1)
     assert test.a.shape == (12, 1, 8, 8) and test.b.shape == (7, 1, 8, 8)
+    save_unpaired_folder(unpaired_digits(DIGITS, LABELS, 3, 2, size=16, seed=1), tmp_path, "train")  # smaller: no stale files
+    smaller = load_unpaired_folder(tmp_path, "train")
+    assert len(smaller.a) == 3 and len(smaller.b) == 2
 
 
 def test_unpaired_folder_errors_name_the_problem(tmp_path):

@@ -117,12 +117,16 @@ def load_unpaired_folder(root: Path, split: str = "train", size: Optional[int] =
 
 
 def save_unpaired_folder(data: UnpairedSet, root: Path, split: str = "train") -> Path:
-    """Write domain A to ``root/{split}A`` and B to ``root/{split}B``, one PNG per image."""
+    """Write domain A to ``root/{split}A`` and B to ``root/{split}B``, one PNG per image
+    (00000.png, 00001.png...). Files of that name left by an earlier, larger save are removed."""
     from PIL import Image
 
     root = Path(root)
     for images, folder in ((data.a, root / f"{split}A"), (data.b, root / f"{split}B")):
         folder.mkdir(parents=True, exist_ok=True)
+        for stale in folder.glob("[0-9][0-9][0-9][0-9][0-9].png"):
+            if int(stale.stem) >= len(images):
+                stale.unlink()
         for i, image in enumerate(images):
             array = image.permute(1, 2, 0).numpy()
             Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array).save(folder / f"{i:05d}.png")
