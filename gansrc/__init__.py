@@ -15,6 +15,7 @@ __version__ = "0.1.0"
 
 from .runtime import (  # noqa: E402
     data_dir, describe_runtime, on_colab, pick_device, progress, repo_root, runs_dir, seed_everything, smoke_mode,
+    use_google_drive,
 )
 
 
@@ -50,5 +51,5 @@ def start_chapter(smoke: Optional[bool] = None, seed: int = 0) -> ChapterRun:
 
 __all__ = [
     "ChapterRun", "__version__", "data_dir", "describe_runtime", "on_colab", "pick_device", "progress",
-    "repo_root", "runs_dir", "seed_everything", "smoke_mode", "start_chapter",
+    "repo_root", "runs_dir", "seed_everything", "smoke_mode", "start_chapter", "use_google_drive",
 ]

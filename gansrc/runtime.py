@@ -109,6 +109,27 @@ def runs_dir() -> Path:
     return Path(env) if env else repo_root() / "runs"
 
 
+def use_google_drive(folder: str = "gan-textbook-runs", mount_point: str = "/content/drive") -> Path:
+    """On Colab, mount Google Drive and keep checkpoints and downloads there (chapter 00).
+
+    Call it once before a chapter's training cells: it sets ``GANSRC_RUNS``, so every
+    ``runs_dir()`` below it, and with it every trainer's ``checkpoint_dir``, lives on Drive and
+    survives a disconnected session; running the training cell again resumes. Elsewhere it
+    says so and leaves ``runs_dir()`` as it is.
+    """
+    try:
+        from google.colab import drive  # type: ignore[import-not-found]
+    except ImportError:
+        print(f"Not running on Colab: checkpoints stay in {runs_dir()}.")
+        return runs_dir()
+    drive.mount(mount_point)
+    target = Path(mount_point) / "MyDrive" / folder
+    target.mkdir(parents=True, exist_ok=True)
+    os.environ["GANSRC_RUNS"] = str(target)
+    print(f"Checkpoints and downloads now go to {target} on Google Drive.")
+    return target
+
+
 def progress(iterable: Optional[Iterable] = None, **kwargs):
     """A tqdm progress bar: a widget in Jupyter, text in a terminal.
 

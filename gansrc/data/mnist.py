@@ -97,6 +97,18 @@ def _download_full_mnist(split: str, root: Path, fashion: bool = False) -> Image
     )
 
 
+def _try_download(split: str, download: bool, root: Optional[Path], fashion: bool) -> tuple[Optional[ImageSet], str]:
+    """The full set, or None and the reason in a few words (no network, a blocked mirror...)."""
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', not {split!r}.")
+    if not download:
+        return None, "download=False"
+    try:
+        return _download_full_mnist(split, Path(root) if root else runs_dir() / "downloads", fashion=fashion), ""
+    except Exception as exc:  # any network or mirror failure
+        return None, f"{type(exc).__name__}: {str(exc).splitlines()[0][:80] if str(exc) else 'no details'}"
+
+
 def load_mnist(split: str = "train", download: bool = True, root: Optional[Path] = None, verbose: bool = True) -> ImageSet:
     """MNIST digits as uint8 tensors (N, 1, 28, 28) with labels.
 
@@ -104,15 +116,7 @@ def load_mnist(split: str = "train", download: bool = True, root: Optional[Path]
     ``download`` is True; when that fails (no network, a blocked mirror) it says so in one line
     and returns the 10,000 bundled test images instead. Prints which one it used.
     """
-    if split not in ("train", "test"):
-        raise ValueError(f"split must be 'train' or 'test', not {split!r}.")
-    result: Optional[ImageSet] = None
-    reason = "download=False"
-    if download:
-        try:
-            result = _download_full_mnist(split, Path(root) if root else runs_dir() / "downloads")
-        except Exception as exc:  # any network or mirror failure
-            reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:80] if str(exc) else 'no details'}"
+    result, reason = _try_download(split, download, root, fashion=False)
     if result is None:
         result = load_bundled_mnist()
         if verbose and download:
@@ -132,15 +136,7 @@ def load_fashion_mnist(split: str = "train", download: bool = True, root: Option
     the download fails (or ``download`` is False) this says so in one line and returns the
     bundled MNIST digits instead.
     """
-    if split not in ("train", "test"):
-        raise ValueError(f"split must be 'train' or 'test', not {split!r}.")
-    result: Optional[ImageSet] = None
-    reason = "download=False"
-    if download:
-        try:
-            result = _download_full_mnist(split, Path(root) if root else runs_dir() / "downloads", fashion=True)
-        except Exception as exc:  # any network or mirror failure
-            reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:80] if str(exc) else 'no details'}"
+    result, reason = _try_download(split, download, root, fashion=True)
     if result is None:
         result = load_bundled_mnist()
         if verbose:

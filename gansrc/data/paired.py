@@ -8,8 +8,6 @@ read back exactly like a downloaded one.
 """
 from __future__ import annotations
 
-import tarfile
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
@@ -19,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ..downloads import fetch, safe_extract
 from ..runtime import runs_dir
 from .folders import ImageFolderError, list_images
 
@@ -170,8 +169,6 @@ def fetch_dataset(name: str, url: str, download: bool, fallback: Path, expect: s
     ``expect``; or ``fallback``. Only when ``download`` is True is the network used; if anything
     fails, one line says why and ``fallback`` is returned, so a chapter keeps running offline
     (pix2pix and CycleGAN data sets, chapters 05 and 06)."""
-    import zipfile
-
     root = Path(root) if root is not None else runs_dir() / "downloads"
     target = root / name
     if not download:
@@ -180,21 +177,8 @@ def fetch_dataset(name: str, url: str, download: bool, fallback: Path, expect: s
         return target
     try:
         root.mkdir(parents=True, exist_ok=True)
-        archive = root / url.rsplit("/", 1)[-1]
-        urllib.request.urlretrieve(url, archive)
-        if archive.suffix == ".zip":
-            with zipfile.ZipFile(archive) as zf:
-                outside = [m for m in zf.namelist() if Path(m).is_absolute() or ".." in Path(m).parts]
-                if outside:
-                    raise ImageFolderError(f"the archive holds paths outside its folder ({outside[0]})")
-                zf.extractall(root)
-        else:
-            with tarfile.open(archive) as tar:
-                if hasattr(tarfile, "data_filter"):  # refuse paths outside root (Python >= 3.10.12)
-                    tar.extractall(root, filter="data")
-                else:  # pragma: no cover
-                    tar.extractall(root)
-        archive.unlink()
+        archive = fetch(url, root / url.rsplit("/", 1)[-1])  # checksum recorded, then verified
+        safe_extract(archive, root)  # tar or zip; refuses paths outside root
         if not (target / expect).is_dir():
             raise ImageFolderError(f"the archive did not contain {name}/{expect}")
         return target

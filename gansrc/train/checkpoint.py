@@ -81,6 +81,8 @@ class CheckpointDir:
         return [p for _, p in sorted(found)]
 
     def save(self, state: dict, step: int) -> Path:
+        for stale in self.folder.glob(".ckpt-*.tmp"):  # left by a process killed while writing
+            stale.unlink(missing_ok=True)
         path = atomic_save(state, self.folder / f"ckpt-{step:08d}.pt")
         for old in self.paths()[: -self.keep_last]:
             old.unlink(missing_ok=True)

@@ -144,7 +144,7 @@ class Trainer:
 
     # ------------------------------------------------------------------ checkpoints
     def state_dict(self) -> dict:
-        rng = {"torch": torch.get_rng_state(), "trainer": self.rng.get_state()}
+        rng = {"torch": torch.get_rng_state(), "trainer": self.rng.get_state(), "device": self.device.type}
         if torch.cuda.is_available():
             rng["cuda"] = torch.cuda.get_rng_state_all()
         return {
@@ -177,7 +177,12 @@ class Trainer:
         self.precision.load_state_dict(state.get("scalers", {}))
         self.batches.load_state_dict(state["batches"])
         torch.set_rng_state(state["rng"]["torch"])
-        self.rng.set_state(state["rng"]["trainer"])
+        if state["rng"].get("device", self.device.type) == self.device.type:
+            self.rng.set_state(state["rng"]["trainer"])
+        else:  # a GPU generator's state means nothing to a CPU one: same weights, new noise
+            self.rng.manual_seed(int(state["step"]))
+            print(f"{source} was written on {state['rng']['device']}, this run is on {self.device.type}: "
+                  "training continues from the saved weights, with fresh noise.")
         if "cuda" in state["rng"] and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(state["rng"]["cuda"])
         self.step = int(state["step"])
