@@ -1,4 +1,4 @@
-r"""Adversarial losses, written on logits, and the L1 term of pix2pix.
+r"""Adversarial losses, written on logits, the L1 term of pix2pix and CycleGAN's cycle and identity terms.
 
 A discriminator returns a logit :math:`l`; its probability is :math:`D = \sigma(l)`. Every
 log of a probability is computed with ``softplus``, which never takes ``log(0)``:
@@ -88,6 +88,47 @@ def l1_loss(output: Tensor, target: Tensor) -> Tensor:
     return (output - target).abs().mean()
 
 
+def binary_focal_loss(logits: Tensor, target: float, gamma: float = 2.0) -> Tensor:
+    r"""Binary focal loss on logits (Lin et al. 2017): :math:`-E[(1 - p_t)^\gamma \log p_t]`.
+
+    :math:`p_t` is the probability the logit gives the right answer (:math:`\sigma(l)` for target 1,
+    :math:`1 - \sigma(l)` for target 0); a soft target t mixes the two terms. The factor
+    :math:`(1 - p_t)^\gamma` shrinks the loss of examples already classified well, so the hard ones
+    dominate; gamma 0 gives binary cross-entropy back. Chapter 06 tries it in CycleGAN with gamma 2.
+    """
+    if gamma < 0:
+        raise ValueError(f"gamma must be 0 or more, not {gamma}.")
+    positive = torch.sigmoid(-logits).pow(gamma) * F.softplus(-logits)  # (1 - p)^gamma * -log p
+    negative = torch.sigmoid(logits).pow(gamma) * F.softplus(logits)    # p^gamma * -log(1 - p)
+    return (target * positive + (1.0 - target) * negative).mean()
+
+
+def focal_discriminator_loss(real_logits: Tensor, fake_logits: Tensor, real_target: float = 1.0) -> Tensor:
+    """The focal loss (gamma 2) of real images against ``real_target`` plus fakes against 0."""
+    return binary_focal_loss(real_logits, real_target) + binary_focal_loss(fake_logits, 0.0)
+
+
+def focal_generator_loss(fake_logits: Tensor) -> Tensor:
+    """The generator's focal loss (gamma 2): its fakes against the label "real"."""
+    return binary_focal_loss(fake_logits, 1.0)
+
+
+def cycle_loss(real: Tensor, reconstructed: Tensor) -> Tensor:
+    r"""CycleGAN's cycle-consistency term :math:`E\,\lVert F(G(x)) - x \rVert_1` for one direction (chapter 06).
+
+    The trainer weights it by lambda (10 in the paper) and adds both directions.
+    """
+    return l1_loss(reconstructed, real)
+
+
+def identity_loss(real: Tensor, mapped: Tensor) -> Tensor:
+    r"""CycleGAN's identity term :math:`E\,\lVert G(y) - y \rVert_1` (chapter 06): a generator given an
+    image that is already in its target domain should return it unchanged. The trainer weights it
+    by 0.5 x the cycle weight; it stops the generators from shifting colours they need not touch.
+    """
+    return l1_loss(mapped, real)
+
+
 @dataclass(frozen=True)
 class AdversarialLoss:
     """A pair of losses the trainer calls: ``discriminator(real, fake)`` and ``generator(fake)``."""
@@ -100,3 +141,4 @@ class AdversarialLoss:
 NON_SATURATING = AdversarialLoss("non-saturating (BCE)", bce_discriminator_loss, nonsaturating_generator_loss)
 MINIMAX = AdversarialLoss("minimax (saturating)", bce_discriminator_loss, minimax_generator_loss)
 LEAST_SQUARES = AdversarialLoss("least squares (LSGAN)", lsgan_discriminator_loss, lsgan_generator_loss)
+FOCAL = AdversarialLoss("binary focal (gamma 2)", focal_discriminator_loss, focal_generator_loss)

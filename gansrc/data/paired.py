@@ -160,18 +160,27 @@ def pix2pix_folder(name: str, download: bool, fallback: Path, root: Optional[Pat
     """
     if name not in PIX2PIX_DATASETS:
         raise ValueError(f"unknown pix2pix data set {name!r}; choose one of {', '.join(PIX2PIX_DATASETS)}.")
+    return fetch_dataset(name, PIX2PIX_URL.format(name=name), download, fallback, "train", root)
+
+
+def fetch_dataset(name: str, url: str, download: bool, fallback: Path, expect: str, root: Optional[Path] = None) -> Path:
+    """Download and unpack the archive at ``url`` (a .tar.gz or a .zip holding ``name/``) into
+    ``root`` (``runs/downloads``) once and return ``root/name``, which must contain the folder
+    ``expect``; or ``fallback``. Only when ``download`` is True is the network used; if anything
+    fails, one line says why and ``fallback`` is returned, so a chapter keeps running offline
+    (pix2pix and CycleGAN data sets, chapters 05 and 06)."""
     root = Path(root) if root is not None else runs_dir() / "downloads"
     target = root / name
     if not download:
         return fallback
-    if (target / "train").is_dir():
+    if (target / expect).is_dir():
         return target
     try:
         root.mkdir(parents=True, exist_ok=True)
-        archive = fetch(PIX2PIX_URL.format(name=name), root / f"{name}.tar.gz")  # checksum kept, verified
-        safe_extract(archive, root)
-        if not (target / "train").is_dir():
-            raise ImageFolderError(f"the archive did not contain {name}/train")
+        archive = fetch(url, root / url.rsplit("/", 1)[-1])  # checksum recorded, then verified
+        safe_extract(archive, root)  # tar or zip; refuses paths outside root
+        if not (target / expect).is_dir():
+            raise ImageFolderError(f"the archive did not contain {name}/{expect}")
         return target
     except Exception as exc:  # no network, a moved mirror, a broken archive
         reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:80] if str(exc) else 'no details'}"

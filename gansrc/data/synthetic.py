@@ -58,6 +58,7 @@ def digit_scenes(
     texture_zoom: float = 3.0,
     min_contrast: float = 120.0,
     seed: int = 0,
+    in_order: bool = False,
 ) -> PairedSet:
     """``n`` pairs (photo with digits, mask of the digits) of ``size`` x ``size`` pixels.
 
@@ -69,6 +70,8 @@ def digit_scenes(
     stands out. The mask marks
     the pixels where a digit's ink is above one half. Returns ``PairedSet(a=photos
     (n, 3, size, size), b=masks (n, 1, size, size))``, both uint8; masks are 0 or 255.
+    With ``in_order=True`` the first digit of scene i is ``digits[i % M]`` instead of a random
+    one, so the caller knows its label (chapter 06 keeps labels for evaluation).
     """
     if digits.ndim != 4 or digits.shape[1] != 1:
         raise ValueError(f"digits must be MNIST-like images (M, 1, H, W); got {tuple(digits.shape)}.")
@@ -97,9 +100,10 @@ def digit_scenes(
         canvas = tex[:, top: top + size, left: left + size].float()
         if randint(0, 1):
             canvas = canvas.flip(2)
-        for _ in range(randint(lo, hi)):
+        for k in range(randint(lo, hi)):
             side = max(4, round(uniform(*digit_scale) * size))
-            ink = digits[randint(0, len(digits) - 1)].float().div(255)[None]
+            which = i % len(digits) if in_order and k == 0 else randint(0, len(digits) - 1)
+            ink = digits[which].float().div(255)[None]
             ink = F.interpolate(ink, size=(side, side), mode="bilinear", align_corners=False)[0].clamp(0, 1)
             stroke = ink[0] > 0.5
             for _attempt in range(10):  # prefer a place where this digit barely touches the others

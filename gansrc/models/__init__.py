@@ -5,12 +5,13 @@ from .dcgan import DCGANDiscriminator, DCGANGenerator
 from .init import dcgan_init, gaussian_init_
 from .mlp import MLPDiscriminator, MLPGenerator
 from .patchgan import PatchDiscriminator, patchgan_receptive_field, receptive_field
+from .resnet import ResidualBlock, ResnetGenerator
 from .summary import layer_info, layer_table, multiply_adds
 from .unet import UNetGenerator, unet_depth
 
 __all__ = [
     "ConditionalDiscriminator", "ConditionalGenerator", "DCGANDiscriminator", "DCGANGenerator", "MLPDiscriminator",
-    "MLPGenerator", "MNISTClassifier", "PatchDiscriminator", "ProjectionDiscriminator", "UNetGenerator", "dcgan_init",
+    "MLPGenerator", "MNISTClassifier", "PatchDiscriminator", "ProjectionDiscriminator", "ResidualBlock", "ResnetGenerator", "UNetGenerator", "dcgan_init",
     "gaussian_init_", "layer_info", "layer_table", "load_classifier", "multiply_adds", "patchgan_receptive_field",
     "receptive_field", "save_classifier", "unet_depth",
 ]

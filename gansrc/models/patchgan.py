@@ -6,6 +6,8 @@ field of one output unit: 70 with the paper's three stride-2 layers.
 """
 from __future__ import annotations
 
+from typing import Optional
+
 import torch
 from torch import Tensor, nn
 
@@ -37,6 +39,8 @@ def patchgan_receptive_field(n_layers: int) -> int:
 
 class PatchDiscriminator(nn.Module):
     """D(condition, image): a map of logits (N, 1, h, w), one per overlapping patch.
+
+    (Called as D(image), it judges one image with no condition: CycleGAN, chapter 06.)
 
     ``condition`` (the generator's input) and ``image`` (a real target or a generated one)
     are joined along the channels, so D judges the pair, not the image alone. Layers: ``n_layers``
@@ -70,7 +74,13 @@ class PatchDiscriminator(nn.Module):
         """Side of the square patch each output logit judges (computed from the layers)."""
         return receptive_field(self.net)
 
-    def forward(self, condition: Tensor, image: Tensor) -> Tensor:
+    def forward(self, condition: Tensor, image: Optional[Tensor] = None) -> Tensor:
+        """Logits for the pair (condition, image); called with one image, D judges that image
+        alone, as CycleGAN's unconditional discriminators do (chapter 06)."""
+        if image is None:
+            if condition.shape[1] != self.in_channels:
+                raise ValueError(f"PatchDiscriminator was built for {self.in_channels} channels but got an image with {condition.shape[1]}.")
+            return self.net(condition)
         if condition.shape[0] != image.shape[0] or condition.shape[-2:] != image.shape[-2:]:
             raise ValueError(f"condition {tuple(condition.shape)} and image {tuple(image.shape)} must have the same batch size and height/width.")
         pair = torch.cat([condition, image], dim=1)
