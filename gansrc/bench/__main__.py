@@ -24,6 +24,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     p.add_argument("--warmup", type=int, default=None, help="untimed steps of each loop first (default 2, quick 1)")
     p.add_argument("--threads", type=int, default=None,
                    help="torch.set_num_threads (default: PyTorch's choice; 1 with --quick on the CPU, like the smoke chapters)")
+    p.add_argument("--amp", action="store_true",
+                   help="mixed precision for gansrc on the CPU too (bf16, where the CPU has native bf16; changes numerics)")
+    p.add_argument("--channels-last", choices=("auto", "on", "off"), default="auto",
+                   help="NHWC for the convolutional models on gansrc's side (auto: on CUDA only)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", type=Path, default=None, metavar="PATH", help="also write the results to PATH")
     args = p.parse_args(argv)
@@ -37,7 +41,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[Sequence[str]] = None) -> dict:
     args = parse_args(argv)
-    setup = Setup(pick_device(args.device), quick=args.quick, seed=args.seed)
+    cl = {"auto": None, "on": True, "off": False}[args.channels_last]
+    setup = Setup(pick_device(args.device), quick=args.quick, seed=args.seed, amp=True if args.amp else None, channels_last=cl)
     threads = args.threads or (1 if args.quick and setup.device.type == "cpu" else None)
     if threads:
         torch.set_num_threads(threads)

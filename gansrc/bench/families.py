@@ -31,6 +31,8 @@ class Setup:
     device: torch.device
     quick: bool = False
     seed: int = 0
+    amp: Optional[bool] = None            # the trainer's default: bf16/fp16 on CUDA, float32 on the CPU
+    channels_last: Optional[bool] = None  # None: ``channels_last_pays``
 
     @property
     def cuda(self) -> bool:
@@ -75,10 +77,16 @@ class TrainerRunner:
 
 
 def channels_last_pays(setup: Setup) -> bool:
-    """channels_last for convolutional models: on CUDA (tensor cores want NHWC); not on the
-    CPU, where oneDNN's NCHW kernels were as fast or faster for these shapes (``--channels-last``
-    measures it again)."""
-    return setup.cuda
+    """channels_last for convolutional models: always on CUDA (tensor cores want NHWC); on the
+    CPU only when asked (``--channels-last on``), see the README for what it measured."""
+    return setup.channels_last if setup.channels_last is not None else setup.cuda
+
+
+def _notes(trainer, cl: bool) -> list[str]:
+    notes = ["channels_last"] if cl else []
+    if trainer.precision.enabled:
+        notes.append(str(trainer.precision.dtype).replace("torch.", "") + " autocast")
+    return notes
 
 
 def random_images(n: int, channels: int, size: int, seed: int, classes: int = 0) -> tuple[Tensor, Optional[Tensor]]:
@@ -108,9 +116,9 @@ def gan_case(setup: Setup, generator: nn.Module, discriminator: nn.Module, *, ch
     if cl:
         _to_channels_last(g2, d2)
     batches = TensorBatches(images, labels, batch_size=batch, device=setup.device, seed=setup.seed, channels_last=cl)
-    trainer = GANTrainer(g2, d2, batches, latent_dim=latent_dim, num_classes=num_classes, device=setup.device, seed=setup.seed)
-    notes = ["channels_last"] if cl else []
-    return Case(plain, TrainerRunner(trainer), batch, (channels, size, size), notes)
+    trainer = GANTrainer(g2, d2, batches, latent_dim=latent_dim, num_classes=num_classes, device=setup.device,
+                         seed=setup.seed, amp=setup.amp)
+    return Case(plain, TrainerRunner(trainer), batch, (channels, size, size), _notes(trainer, cl))
 
 
 def _batch(setup: Setup, quick: int, cpu: int, gpu: int) -> int:
@@ -162,8 +170,8 @@ def build_pix2pix(size: int) -> Callable[[Setup], Case]:
         if cl:
             _to_channels_last(g2, d2)
         batches = TensorBatches(pairs, batch_size=batch, device=setup.device, seed=setup.seed, channels_last=cl)
-        trainer = Pix2PixTrainer(g2, d2, batches, in_channels=3, device=setup.device, seed=setup.seed)
-        return Case(plain, TrainerRunner(trainer), batch, (6, size, size), ["channels_last"] if cl else [])
+        trainer = Pix2PixTrainer(g2, d2, batches, in_channels=3, device=setup.device, seed=setup.seed, amp=setup.amp)
+        return Case(plain, TrainerRunner(trainer), batch, (6, size, size), _notes(trainer, cl))
     return build
 
 

@@ -90,17 +90,18 @@ def _si(x: Optional[float], unit: str = "") -> str:
 
 def table(env: dict, results: list[dict], skipped: list[str]) -> str:
     """The results as a fixed-width text table, with the machine it ran on."""
-    head = ("model", "batch", "plain/s", "gansrc/s", "ratio", "FLOP/step", "FLOP/s gansrc", "of peak")
+    head = ("model", "batch", "plain/s", "gansrc/s", "ratio", "FLOP/step", "FLOP/s gansrc", "of peak", "gansrc uses")
     rows = [head]
     for r in results:
         frac = "-" if r["peak_fraction_gansrc"] is None else f"{100 * r['peak_fraction_gansrc']:.1f}%"
         rows.append((r["model"], str(r["batch_size"]), f"{r['plain_median']:.1f}", f"{r['gansrc_median']:.1f}",
-                     f"{r['ratio']:.2f}x", _si(r["flops_per_step_gansrc"]), _si(r["achieved_flops_gansrc"]), frac))
+                     f"{r['ratio']:.2f}x", _si(r["flops_per_step_gansrc"]), _si(r["achieved_flops_gansrc"]), frac,
+                     ", ".join(r["notes"]) or "float32, NCHW"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
     lines = [f"device: {env['device']} ({env['device_type']}, {env['threads']} threads) | torch {env['torch']} | {env['date']}",
-             f"peak: {env['peak_note']}" if env["peak_flops"] is None else f"peak: {env['peak_note']}"]
+             f"peak: {env['peak_note']}"]
     for i, row in enumerate(rows):
-        lines.append("  ".join(c.rjust(w) if j else c.ljust(w) for j, (c, w) in enumerate(zip(row, widths))))
+        lines.append("  ".join(c.ljust(w) if j in (0, len(row) - 1) else c.rjust(w) for j, (c, w) in enumerate(zip(row, widths))).rstrip())
         if i == 0:
             lines.append("  ".join("-" * w for w in widths))
     lines.append("images/s are medians over the repetitions; ratio = gansrc / plain, both measured interleaved in this run.")
