@@ -74,11 +74,12 @@ class SameOrderSampler(Sampler[int]):
 
 def tutorial_loader(dataset: Dataset, batch_size: int, seed: int = 0, sampler: Optional[Sampler] = None) -> DataLoader:
     """``DataLoader(dataset, batch_size, shuffle=True, drop_last=True)``; no worker processes
-    (a 2-core machine has none to spare)."""
+    (a 2-core machine has none to spare). Its own seeded generator keeps it off the global RNG,
+    which dropout draws from."""
+    generator = torch.Generator().manual_seed(seed)
     if sampler is not None:
-        return DataLoader(dataset, batch_size=batch_size, sampler=sampler, drop_last=True)
-    return DataLoader(dataset, batch_size=batch_size, shuffle=True, drop_last=True,
-                      generator=torch.Generator().manual_seed(seed))
+        return DataLoader(dataset, batch_size=batch_size, sampler=sampler, drop_last=True, generator=generator)
+    return DataLoader(dataset, batch_size=batch_size, shuffle=True, drop_last=True, generator=generator)
 
 
 def endless(loader: DataLoader) -> Iterator:

@@ -1,0 +1,100 @@
+"""The benchmark's baseline and gansrc's trainer compute the same thing, and the CLI runs.
+
+Equivalence: the tutorial loop is fed the same batches (``SameOrderSampler`` reproduces
+``TensorBatches``' order) and the same noise (a generator seeded like the trainer's); dropout
+draws from the global RNG in the same order in both. What still differs is rounding: the data
+path (``ToTensor`` then ``Normalize`` versus ``x / 127.5 - 1``), the loss (``BCEWithLogitsLoss``
+versus softplus), and the discriminator's gradient summed from two backward passes versus one.
+These are float32 round-off differences: measured, the losses differ by at most 2e-7 relative
+after 8 steps, so 1e-4 relative leaves a wide margin for other CPUs and BLAS builds; a real difference in the
+algorithm (a missing detach, reused noise, another batch) moves them by far more than that.
+"""
+import copy
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from gansrc.bench.families import random_images
+from gansrc.bench.plain import PILImages, SameOrderSampler, TutorialGAN, tutorial_loader
+from gansrc.data import TensorBatches
+from gansrc.models import ConditionalDiscriminator, ConditionalGenerator, DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
+from gansrc.train import GANTrainer
+
+STEPS, BATCH, LATENT, SEED = 8, 16, 8, 3
+
+
+def networks(kind):
+    torch.manual_seed(0)
+    if kind == "mlp":
+        return MLPGenerator(LATENT, hidden=(32, 64)), MLPDiscriminator(hidden=(64, 32), dropout=0.3), None
+    if kind == "dcgan":
+        return DCGANGenerator(28, 1, LATENT, width=4), DCGANDiscriminator(28, 1, width=4), None
+    return ConditionalGenerator(LATENT, 10, 4, hidden=(32,)), ConditionalDiscriminator(10, hidden=(32,)), 10
+
+
+@pytest.mark.parametrize("kind", ["mlp", "dcgan", "conditional"])
+def test_tutorial_loop_and_trainer_reach_the_same_losses(kind):
+    g, d, classes = networks(kind)
+    images, labels = random_images(80, 1, 28, seed=1, classes=classes or 0)  # 5 batches: the run crosses an epoch
+    g2, d2 = copy.deepcopy(g), copy.deepcopy(d)
+
+    torch.manual_seed(SEED)
+    loader = tutorial_loader(PILImages(images, labels), BATCH, sampler=SameOrderSampler(len(images), BATCH, SEED))
+    plain = TutorialGAN(g, d, loader, latent_dim=LATENT, num_classes=classes, noise_generator=torch.Generator().manual_seed(SEED))
+    plain.run(STEPS)
+
+    torch.manual_seed(SEED)
+    trainer = GANTrainer(g2, d2, TensorBatches(images, labels, batch_size=BATCH, seed=SEED), latent_dim=LATENT,
+                         num_classes=classes, seed=SEED, log_every=1, diagnostics=False)
+    history = trainer.fit(STEPS, show_progress=False)
+
+    expected = torch.tensor(plain.losses, dtype=torch.float64)
+    got = torch.tensor([history["loss_d"], history["loss_g"]], dtype=torch.float64).T
+    torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-6)
+    for a, b in zip(g.parameters(), g2.parameters()):
+        torch.testing.assert_close(a, b, rtol=1e-3, atol=1e-5)
+
+
+def test_changing_the_noise_breaks_the_equivalence():
+    """The tolerance is tight enough to notice a different noise draw."""
+    g, d, _ = networks("mlp")
+    images, _ = random_images(64, 1, 28, seed=1)
+    g2, d2 = copy.deepcopy(g), copy.deepcopy(d)
+    torch.manual_seed(SEED)
+    loader = tutorial_loader(PILImages(images), BATCH, sampler=SameOrderSampler(len(images), BATCH, SEED))
+    plain = TutorialGAN(g, d, loader, latent_dim=LATENT, noise_generator=torch.Generator().manual_seed(SEED + 1))
+    plain.run(3)
+    torch.manual_seed(SEED)
+    trainer = GANTrainer(g2, d2, TensorBatches(images, batch_size=BATCH, seed=SEED), latent_dim=LATENT, seed=SEED,
+                         log_every=1, diagnostics=False)
+    history = trainer.fit(3, show_progress=False)
+    assert not torch.allclose(torch.tensor(history["loss_g"]), torch.tensor([l for _, l in plain.losses]), rtol=1e-4)
+
+
+def test_quick_benchmark_writes_json(tmp_path):
+    out = tmp_path / "bench.json"
+    cmd = [sys.executable, "-m", "gansrc.bench", "--quick", "--models", "mlp", "--repeats", "1", "--steps", "1",
+           "--warmup", "0", "--device", "cpu", "--json", str(out)]
+    run = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    report = json.loads(out.read_text())
+    assert report["device_type"] == "cpu" and report["torch"] == torch.__version__
+    assert "no peak table for CPUs" in report["peak_note"]
+    (row,) = report["results"]
+    assert row["model"] == "mlp" and row["flops_per_step_gansrc"] > 0
+    assert row["plain_median"] > 0 and row["gansrc_median"] > 0
+    assert "mlp" in run.stdout and "ratio" in run.stdout
+
+
+def test_peak_table_matches_device_names():
+    from gansrc.bench.flops import peak_key
+
+    assert peak_key("NVIDIA H100 80GB HBM3") == "H100 SXM"
+    assert peak_key("NVIDIA H100 PCIe") == "H100 PCIe"
+    assert peak_key("NVIDIA H200") == "H200"
+    assert peak_key("NVIDIA A100-SXM4-40GB") == "A100"
+    assert peak_key("NVIDIA L4") == "L4" and peak_key("NVIDIA L40S") is None
+    assert peak_key("Tesla T4") == "T4"
