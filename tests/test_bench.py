@@ -11,8 +11,10 @@ algorithm (a missing detach, reused noise, another batch) moves them by far more
 """
 import copy
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -78,7 +80,8 @@ def test_quick_benchmark_writes_json(tmp_path):
     out = tmp_path / "bench.json"
     cmd = [sys.executable, "-m", "gansrc.bench", "--quick", "--models", "mlp", "--repeats", "1", "--steps", "1",
            "--warmup", "0", "--device", "cpu", "--json", str(out)]
-    run = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    root = Path(__file__).resolve().parent.parent
+    run = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=root, env=dict(os.environ, PYTHONPATH=str(root)))
     assert run.returncode == 0, run.stderr
     report = json.loads(out.read_text())
     assert report["device_type"] == "cpu" and report["torch"] == torch.__version__
