@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from gansrc.bench.equivalence import paired_losses
 from gansrc.bench.families import random_images
 from gansrc.bench.plain import PILImages, SameOrderSampler, TutorialGAN, tutorial_loader
 from gansrc.data import TensorBatches
@@ -41,22 +42,10 @@ def networks(kind):
 def test_tutorial_loop_and_trainer_reach_the_same_losses(kind):
     g, d, classes = networks(kind)
     images, labels = random_images(80, 1, 28, seed=1, classes=classes or 0)  # 5 batches: the run crosses an epoch
-    g2, d2 = copy.deepcopy(g), copy.deepcopy(d)
-
-    torch.manual_seed(SEED)
-    loader = tutorial_loader(PILImages(images, labels), BATCH, sampler=SameOrderSampler(len(images), BATCH, SEED))
-    plain = TutorialGAN(g, d, loader, latent_dim=LATENT, num_classes=classes, noise_generator=torch.Generator().manual_seed(SEED))
-    plain.run(STEPS)
-
-    torch.manual_seed(SEED)
-    trainer = GANTrainer(g2, d2, TensorBatches(images, labels, batch_size=BATCH, seed=SEED), latent_dim=LATENT,
-                         num_classes=classes, seed=SEED, log_every=1, diagnostics=False)
-    history = trainer.fit(STEPS, show_progress=False)
-
-    expected = torch.tensor(plain.losses, dtype=torch.float64)
-    got = torch.tensor([history["loss_d"], history["loss_g"]], dtype=torch.float64).T
+    expected, got, trainer = paired_losses(g, d, images, labels, latent_dim=LATENT, batch_size=BATCH, steps=STEPS,
+                                           seed=SEED, num_classes=classes)
     torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-6)
-    for a, b in zip(g.parameters(), g2.parameters()):
+    for a, b in zip(g.parameters(), trainer.generator.parameters()):
         torch.testing.assert_close(a, b, rtol=1e-3, atol=1e-5)
 
 

@@ -6,5 +6,6 @@ GPU peak table, ``run`` the interleaved timing and the report.
 from .families import FAMILIES, Family, Setup
 from .flops import PEAK_TFLOPS, count_flops, device_peak
 from .run import measure, table
+from .cli import main
 
-__all__ = ["FAMILIES", "Family", "Setup", "PEAK_TFLOPS", "count_flops", "device_peak", "measure", "table"]
+__all__ = ["FAMILIES", "Family", "Setup", "main", "PEAK_TFLOPS", "count_flops", "device_peak", "measure", "table"]
