@@ -28,6 +28,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                    help="mixed precision for gansrc on the CPU too (bf16, where the CPU has native bf16; changes numerics)")
     p.add_argument("--channels-last", choices=("auto", "on", "off"), default="auto",
                    help="NHWC for the convolutional models on gansrc's side (auto: on CUDA only)")
+    p.add_argument("--unfused-adam", action="store_true",
+                   help="gansrc uses the default (unfused) Adam on the CPU, as the chapters do")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", type=Path, default=None, metavar="PATH", help="also write the results to PATH")
     args = p.parse_args(argv)
@@ -42,7 +44,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 def main(argv: Optional[Sequence[str]] = None) -> dict:
     args = parse_args(argv)
     cl = {"auto": None, "on": True, "off": False}[args.channels_last]
-    setup = Setup(pick_device(args.device), quick=args.quick, seed=args.seed, amp=True if args.amp else None, channels_last=cl)
+    setup = Setup(pick_device(args.device), quick=args.quick, seed=args.seed, amp=True if args.amp else None, channels_last=cl,
+                  fused_adam=not args.unfused_adam)
     threads = args.threads or (1 if args.quick and setup.device.type == "cpu" else None)
     if threads:
         torch.set_num_threads(threads)

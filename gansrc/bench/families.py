@@ -33,6 +33,7 @@ class Setup:
     seed: int = 0
     amp: Optional[bool] = None            # the trainer's default: bf16/fp16 on CUDA, float32 on the CPU
     channels_last: Optional[bool] = None  # None: ``channels_last_pays``
+    fused_adam: bool = True               # fused Adam on the CPU too (the trainer's option; CUDA fuses anyway)
 
     @property
     def cuda(self) -> bool:
@@ -86,6 +87,8 @@ def channels_last_pays(setup: Setup) -> bool:
 
 def _notes(trainer, cl: bool) -> list[str]:
     notes = ["channels_last"] if cl else []
+    if any(g.get("fused") for opt in trainer.optimizers.values() for g in opt.param_groups):
+        notes.append("fused Adam")
     if trainer.precision.enabled:
         notes.append(str(trainer.precision.dtype).replace("torch.", "") + " autocast")
     return notes
@@ -119,7 +122,7 @@ def gan_case(setup: Setup, generator: nn.Module, discriminator: nn.Module, *, ch
         _to_channels_last(g2, d2)
     batches = TensorBatches(images, labels, batch_size=batch, device=setup.device, seed=setup.seed, channels_last=cl)
     trainer = GANTrainer(g2, d2, batches, latent_dim=latent_dim, num_classes=num_classes, device=setup.device,
-                         seed=setup.seed, amp=setup.amp)
+                         seed=setup.seed, amp=setup.amp, fused_adam=setup.fused_adam)
     return Case(plain, TrainerRunner(trainer), batch, (channels, size, size), _notes(trainer, cl))
 
 
@@ -172,7 +175,8 @@ def build_pix2pix(size: int) -> Callable[[Setup], Case]:
         if cl:
             _to_channels_last(g2, d2)
         batches = TensorBatches(pairs, batch_size=batch, device=setup.device, seed=setup.seed, channels_last=cl)
-        trainer = Pix2PixTrainer(g2, d2, batches, in_channels=3, device=setup.device, seed=setup.seed, amp=setup.amp)
+        trainer = Pix2PixTrainer(g2, d2, batches, in_channels=3, device=setup.device, seed=setup.seed, amp=setup.amp,
+                                 fused_adam=setup.fused_adam)
         return Case(plain, TrainerRunner(trainer), batch, (6, size, size), _notes(trainer, cl))
     return build
 
