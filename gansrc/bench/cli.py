@@ -19,8 +19,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     p.add_argument("--quick", action="store_true", help="CI-sized run: narrow networks, small batches, few steps")
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:1... (default: the best available, or GANSRC_DEVICE)")
     p.add_argument("--models", nargs="+", metavar="MODEL", choices=sorted(FAMILIES), help=f"subset of {', '.join(FAMILIES)}")
-    p.add_argument("--repeats", type=int, default=None, help="timed repetitions of each loop (default 5, quick 3)")
-    p.add_argument("--steps", type=int, default=None, help="training steps per repetition (default 5, quick 2)")
+    p.add_argument("--repeats", type=int, default=None, help="timed repetitions of each loop (default 5)")
+    p.add_argument("--steps", type=int, default=None, help="training steps per repetition (default 5, quick 4)")
     p.add_argument("--warmup", type=int, default=None, help="untimed steps of each loop first (default 2, quick 1)")
     p.add_argument("--threads", type=int, default=None,
                    help="torch.set_num_threads (default: PyTorch's choice; 1 with --quick on the CPU, like the smoke chapters)")
@@ -49,8 +49,8 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     threads = args.threads or (1 if args.quick and setup.device.type == "cpu" else None)
     if threads:
         torch.set_num_threads(threads)
-    repeats = args.repeats or (3 if args.quick else 5)
-    steps = args.steps or (2 if args.quick else 5)
+    repeats = args.repeats or 5
+    steps = args.steps or (4 if args.quick else 5)
     warmup = args.warmup if args.warmup is not None else (1 if args.quick else 2)
     families, skipped = select(args.models, setup)
     env = environment(setup)
