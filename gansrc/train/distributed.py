@@ -150,8 +150,9 @@ def build_models(name: str, seed: int, quick: bool = False) -> tuple[nn.Module, 
 
     torch.manual_seed(seed)
     if name == "mlp":
-        hidden = (64, 128) if quick else (256, 512, 1024)
-        return MLPGenerator(100, hidden=hidden), MLPDiscriminator(hidden=hidden[::-1][:2]), 100, (1, 28)
+        if quick:
+            return MLPGenerator(100, hidden=(64, 128)), MLPDiscriminator(hidden=(128, 64)), 100, (1, 28)
+        return MLPGenerator(100), MLPDiscriminator(), 100, (1, 28)  # chapter 02's sizes
     size, channels = {"dcgan28": (28, 1), "dcgan64": (64, 3)}[name]
     width = 8 if quick else 64
     return DCGANGenerator(size, channels, 100, width), DCGANDiscriminator(size, channels, width), 100, (channels, size)
