@@ -1,4 +1,5 @@
-"""``python -m gansrc.bench``: see ``gansrc.bench.cli``."""
+"""``python -m gansrc.bench``: runs ``gansrc.bench.cli.main`` (importing this module runs nothing)."""
 from .cli import main
 
-main()
+if __name__ == "__main__":
+    main()
