@@ -1,5 +1,6 @@
-"""The model families the benchmark knows: each builds the tutorial loop and gansrc's trainer
-on copies of the same freshly initialised networks, the same data and batch size.
+"""The model families the benchmark knows, each as a tutorial loop and a gansrc trainer.
+
+Both are built on copies of the same freshly initialised networks, the same data and batch size.
 
 Adding a family (e.g. CycleGAN once ``gansrc.train.cyclegan`` exists) is one builder function
 and one ``Family`` line in ``FAMILIES``; families whose modules are missing are skipped.
