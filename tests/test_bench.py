@@ -90,3 +90,24 @@ def test_peak_table_matches_device_names():
     assert peak_key("NVIDIA A100-SXM4-40GB") == "A100"
     assert peak_key("NVIDIA L4") == "L4" and peak_key("NVIDIA L40S") is None
     assert peak_key("Tesla T4") == "T4"
+
+
+def test_cpu_options_are_opt_in():
+    """bf16 autocast and fused Adam change the rounding, so on the CPU they are only used when asked."""
+    from gansrc.train.precision import Precision, cpu_bf16_supported
+
+    cpu = torch.device("cpu")
+    assert not Precision(cpu).enabled
+    asked = Precision(cpu, True)
+    assert asked.enabled == cpu_bf16_supported() and not asked.uses_scaler
+    if asked.enabled:
+        assert asked.dtype == torch.bfloat16
+        with asked.autocast():
+            assert torch.ones(2, 2).matmul(torch.ones(2, 2)).dtype == torch.bfloat16
+
+    g, d, _ = networks("mlp")
+    batches = TensorBatches(random_images(32, 1, 28, seed=0)[0], batch_size=16)
+    default = GANTrainer(copy.deepcopy(g), copy.deepcopy(d), batches, latent_dim=LATENT, diagnostics=False)
+    fused = GANTrainer(g, d, batches, latent_dim=LATENT, diagnostics=False, fused_adam=True)
+    assert not any(grp.get("fused") for opt in default.optimizers.values() for grp in opt.param_groups)
+    assert all(grp.get("fused") for opt in fused.optimizers.values() for grp in opt.param_groups)
