@@ -221,9 +221,9 @@ def adam(model: nn.Module, lr: float = 2e-4, betas: tuple[float, float] = (0.5, 
          fused: Optional[bool] = None) -> torch.optim.Adam:
     """Adam with the DCGAN settings (lr 2e-4, beta1 0.5); fused kernels on CUDA.
 
-    ``fused=True`` also fuses on the CPU: one pass over each parameter instead of six, several
-    times faster for large networks (the U-Net), but rounded differently from the default
-    loop, so it is opt-in there to keep the chapters' stored results.
+    ``fused=True`` also fuses on the CPU: one pass over each parameter instead of one per
+    operation of the update, several times faster for large networks (the U-Net), but rounded
+    differently from the default loop, so it is opt-in there to keep the chapters' results.
     """
     if fused is None:
         fused = next(model.parameters()).is_cuda
