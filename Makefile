@@ -24,7 +24,7 @@ export GANSRC_TEXT_PROGRESS := 1
 export GANSRC_STATIC := 1
 
 .DELETE_ON_ERROR:
-.PHONY: help install test unit notebooks book site-test outputs sync classifier clean
+.PHONY: help install test unit notebooks book site-test outputs sync classifier bench clean
 
 help:
 	@echo "make book       build the site into book/_build/html (executes the chapters in smoke mode)"
@@ -32,6 +32,7 @@ help:
 	@echo "make outputs    re-execute the chapters and store their outputs (after changing a chapter)"
 	@echo "make sync       regenerate chapters/*/*.ipynb from their paired .md sources"
 	@echo "make classifier retrain data/mnist_classifier.pt (the weights the metrics use)"
+	@echo "make bench      the CI-sized benchmark: tutorial loop vs gansrc's trainer (python -m gansrc.bench --quick)"
 
 install: $(STAMP)
 
@@ -88,6 +89,10 @@ sync: | $(STAMP)
 
 classifier: | $(STAMP)
 	GANSRC_SMOKE=0 $(BIN)/python -m gansrc.train.classifier --out data/mnist_classifier.pt
+
+# The best device here (a GPU if there is one), not the CPU the chapters are pinned to.
+bench: | $(STAMP)
+	env -u GANSRC_DEVICE $(BIN)/python -m gansrc.bench --quick
 
 clean:
 	rm -rf book/_build runs .pytest_cache

@@ -79,14 +79,21 @@ class TensorBatches:
 
     def next(self) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
         """The next batch: float images in [-1, 1] on the device, and labels (or None)."""
-        if self.position + self.batch_size > len(self):
+        return self._gather(self._indices(self.batch_size))
+
+    def _indices(self, size: int) -> torch.Tensor:
+        """The next ``size`` indices of this epoch's permutation (a new epoch when too few are left)."""
+        if self.position + size > len(self):
             self.epoch += 1
             self.position = 0
             self._order = None
         if self._order is None:
             self._order = self._permutation()
-        idx = self._order[self.position: self.position + self.batch_size]
-        self.position += self.batch_size
+        idx = self._order[self.position: self.position + size]
+        self.position += size
+        return idx
+
+    def _gather(self, idx: torch.Tensor) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
         x = to_signed_float(self.images[idx])
         if self.augment is not None:
             x = self.augment(x)

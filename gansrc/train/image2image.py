@@ -33,7 +33,7 @@ class Pix2PixTrainer(Trainer):
 
     D's loss is halved, as in the paper, which slows D relative to G. Every ``sample_every``
     steps the generator translates ``fixed_inputs`` (eval mode) and the result is kept in
-    ``snapshots``.
+    ``snapshots``. ``fused_adam=True`` fuses Adam on the CPU too (see ``trainer.adam``).
     """
 
     def __init__(
@@ -51,6 +51,7 @@ class Pix2PixTrainer(Trainer):
         fixed_inputs: Optional[Tensor] = None,
         device: torch.device | str = "cpu",
         seed: int = 0,
+        fused_adam: Optional[bool] = None,
         **kwargs,
     ) -> None:
         if discriminator is None and lambda_l1 <= 0:
@@ -62,10 +63,10 @@ class Pix2PixTrainer(Trainer):
             raise ValueError(f"in_channels={in_channels} but the batches hold {channels} channels (input + target stacked).")
         device = torch.device(device)
         models = {"generator": generator.to(device)}
-        optimizers = {"generator": adam(generator, lr, betas)}
+        optimizers = {"generator": adam(generator, lr, betas, fused_adam)}
         if discriminator is not None:
             models["discriminator"] = discriminator.to(device)
-            optimizers["discriminator"] = adam(discriminator, lr, betas)
+            optimizers["discriminator"] = adam(discriminator, lr, betas, fused_adam)
         super().__init__(models, optimizers, batches, device=device, seed=seed, desc=kwargs.pop("desc", "pix2pix"), **kwargs)
         self.generator, self.discriminator = generator, discriminator
         self.in_channels, self.lambda_l1, self.loss = in_channels, float(lambda_l1), loss

@@ -1,4 +1,8 @@
-"""Mixed precision on CUDA: bf16 where the GPU has it, fp16 with loss scaling otherwise."""
+"""Mixed precision on CUDA: bf16 where the GPU has it, fp16 with loss scaling otherwise.
+
+On request (``amp=True``) also bf16 on CPUs whose oneDNN has native bf16 kernels (AVX512-BF16 or
+AMX); it is never on by default there, so CPU results stay float32 unless asked for.
+"""
 from __future__ import annotations
 
 import contextlib
@@ -7,22 +11,37 @@ from typing import Optional
 import torch
 
 
+def cpu_bf16_supported() -> bool:
+    """True when oneDNN runs bf16 natively on this CPU (where CPU autocast pays off)."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
 class Precision:
     """Autocast context plus the backward/step that goes with it.
 
-    ``enabled=None`` turns mixed precision on for CUDA and off elsewhere (CPU autocast does
-    not pay for these small models). bf16 needs compute capability 8.0 (A100, H100, L4...);
-    older GPUs such as Colab's T4 get fp16 with a ``GradScaler`` per optimiser.
+    ``enabled=None`` turns mixed precision on for CUDA and off elsewhere. bf16 needs compute
+    capability 8.0 (A100, H100, L4...); older GPUs such as Colab's T4 get fp16 with a
+    ``GradScaler`` per optimiser. ``enabled=True`` on a CPU gives bf16 autocast when the CPU
+    computes bf16 natively (``cpu_bf16_supported``), and float32 otherwise.
     """
 
     def __init__(self, device: torch.device, enabled: Optional[bool] = None) -> None:
         cuda = device.type == "cuda"
-        self.enabled = cuda if enabled is None else bool(enabled and cuda)
+        self.device_type = device.type
+        if enabled is None:
+            self.enabled = cuda
+        else:
+            self.enabled = bool(enabled) and (cuda or (device.type == "cpu" and cpu_bf16_supported()))
         self.dtype = torch.float32
         self.scalers: dict[str, torch.amp.GradScaler] = {}
-        if self.enabled:
+        if self.enabled and cuda:
             major, _ = torch.cuda.get_device_capability(device)
             self.dtype = torch.bfloat16 if major >= 8 else torch.float16
+        elif self.enabled:
+            self.dtype = torch.bfloat16
 
     @property
     def uses_scaler(self) -> bool:
@@ -31,7 +50,7 @@ class Precision:
     def autocast(self):
         if not self.enabled:
             return contextlib.nullcontext()
-        return torch.autocast("cuda", dtype=self.dtype)
+        return torch.autocast(self.device_type, dtype=self.dtype)
 
     def step(self, name: str, loss: torch.Tensor, optimizer: torch.optim.Optimizer) -> None:
         """Backward ``loss`` and step ``optimizer`` (gradients must have been zeroed)."""
