@@ -111,3 +111,15 @@ def test_cpu_options_are_opt_in():
     fused = GANTrainer(g, d, batches, latent_dim=LATENT, diagnostics=False, fused_adam=True)
     assert not any(grp.get("fused") for opt in default.optimizers.values() for grp in opt.param_groups)
     assert all(grp.get("fused") for opt in fused.optimizers.values() for grp in opt.param_groups)
+
+
+@pytest.mark.parametrize("name", ["pix2pix64", "cyclegan64"])
+def test_image_to_image_families_build_and_both_loops_step(name):
+    """Every family the benchmark lists can be built and trained a step by both loops."""
+    from gansrc.bench import FAMILIES, Setup
+
+    case = FAMILIES[name].build(Setup(torch.device("cpu"), quick=True))
+    case.plain.run(1)
+    case.fast.run(1)
+    assert all(torch.isfinite(torch.tensor(pair)).all() for pair in case.plain.losses)
+    assert case.fast.trainer.step == 1 and case.shape[0] == 6

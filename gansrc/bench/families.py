@@ -16,7 +16,7 @@ from typing import Callable, Optional, Protocol, Sequence
 import torch
 from torch import Tensor, nn
 
-from .plain import PILImages, TutorialGAN, TutorialPix2Pix, tutorial_loader
+from .plain import PILImages, TutorialCycleGAN, TutorialGAN, TutorialPix2Pix, tutorial_loader
 
 
 class Runner(Protocol):
@@ -182,6 +182,32 @@ def build_pix2pix(size: int) -> Callable[[Setup], Case]:
     return build
 
 
+def build_cyclegan(size: int) -> Callable[[Setup], Case]:
+    def build(setup: Setup) -> Case:
+        from ..data.unpaired import UnpairedBatches, UnpairedSet
+        from ..models import PatchDiscriminator, ResnetGenerator
+        from ..train.cyclegan import CycleGANTrainer
+
+        width, blocks = (8, 2) if setup.quick else (64, 9 if size >= 256 else 6)
+        batch = _batch(setup, 2, 1, 1)  # the paper's batch size is 1
+        torch.manual_seed(setup.seed)
+        nets = [ResnetGenerator(3, 3, ngf=width, n_blocks=blocks), ResnetGenerator(3, 3, ngf=width, n_blocks=blocks),
+                PatchDiscriminator(3, ndf=width, norm="instance"), PatchDiscriminator(3, ndf=width, norm="instance")]
+        copies = [copy.deepcopy(n) for n in nets]
+        both, _ = random_images(max(4 * batch, 32), 6, size, setup.seed)
+        plain = TutorialCycleGAN(*nets, tutorial_loader(PILImages(both, groups=(3, 3)), batch, setup.seed),
+                                 channels=3, device=setup.device, seed=setup.seed)
+        cl = channels_last_pays(setup)
+        if cl:
+            _to_channels_last(*copies)
+        batches = UnpairedBatches(UnpairedSet(both[:, :3].contiguous(), both[:, 3:].contiguous()), batch_size=batch,
+                                  device=setup.device, seed=setup.seed)
+        trainer = CycleGANTrainer(*copies, batches, device=setup.device, seed=setup.seed, amp=setup.amp,
+                                  fused_adam=setup.fused_adam)
+        return Case(plain, TrainerRunner(trainer), batch, (6, size, size), _notes(trainer, cl))
+    return build
+
+
 FAMILIES: dict[str, Family] = {f.name: f for f in [
     Family("mlp", "fully connected GAN 28", build_mlp),
     Family("dcgan28", "DCGAN 28 (Keras shape)", build_dcgan(28, 1), ("gansrc.models.dcgan",)),
@@ -189,6 +215,8 @@ FAMILIES: dict[str, Family] = {f.name: f for f in [
     Family("cgan", "conditional GAN 28", build_cgan, ("gansrc.models.conditional",)),
     Family("pix2pix64", "Pix2Pix 64", build_pix2pix(64), ("gansrc.train.image2image",)),
     Family("pix2pix256", "Pix2Pix 256", build_pix2pix(256), ("gansrc.train.image2image",), gpu_only=True),
+    Family("cyclegan64", "CycleGAN 64", build_cyclegan(64), ("gansrc.train.cyclegan",)),
+    Family("cyclegan256", "CycleGAN 256", build_cyclegan(256), ("gansrc.train.cyclegan",), gpu_only=True),
 ]}
 
 

@@ -189,3 +189,77 @@ class TutorialPix2Pix:
     def run(self, steps: int) -> None:
         for _ in range(steps):
             self.step()
+
+
+class TutorialCycleGAN:
+    """The CycleGAN loop of the authors' PyTorch repository: least-squares GAN loss via
+    ``MSELoss``, cycle (weight 10) and identity (weight 5) L1 terms, both generators in one Adam,
+    both discriminators in another, each discriminator step on a per-image history pool written
+    as the repository writes it (a Python loop and ``random.uniform``). Batches hold domain A and
+    domain B stacked along the channels (``channels`` each)."""
+
+    def __init__(self, g_ab: nn.Module, g_ba: nn.Module, d_a: nn.Module, d_b: nn.Module, loader: DataLoader, *,
+                 channels: int, device: torch.device | str = "cpu", pool_size: int = 50, lr: float = 2e-4,
+                 betas: tuple[float, float] = (0.5, 0.999), seed: int = 0) -> None:
+        import itertools
+        import random
+
+        self.device = torch.device(device)
+        self.G, self.F = g_ab.to(self.device), g_ba.to(self.device)
+        self.D_a, self.D_b = d_a.to(self.device), d_b.to(self.device)
+        self.opt_g = torch.optim.Adam(itertools.chain(self.G.parameters(), self.F.parameters()), lr=lr, betas=betas)
+        self.opt_d = torch.optim.Adam(itertools.chain(self.D_a.parameters(), self.D_b.parameters()), lr=lr, betas=betas)
+        self.mse, self.l1 = nn.MSELoss(), nn.L1Loss()
+        self.batches = endless(loader)
+        self.channels, self.pool_size = channels, pool_size
+        self.pools: dict[str, list[Tensor]] = {"a": [], "b": []}
+        self.random = random.Random(seed)
+        self.losses: list[tuple[float, float]] = []
+
+    def query(self, name: str, images: Tensor) -> Tensor:
+        pool, out = self.pools[name], []
+        for image in images.detach():
+            image = image.unsqueeze(0)
+            if len(pool) < self.pool_size:
+                pool.append(image)
+                out.append(image)
+            elif self.random.uniform(0, 1) > 0.5:
+                i = self.random.randint(0, self.pool_size - 1)
+                out.append(pool[i].clone())
+                pool[i] = image
+            else:
+                out.append(image)
+        return torch.cat(out)
+
+    def _gan(self, logits: Tensor, target: float) -> Tensor:
+        return self.mse(logits, torch.full_like(logits, target))
+
+    def step(self) -> None:
+        batch, _ = next(self.batches)
+        batch = batch.to(self.device)
+        real_a, real_b = batch[:, : self.channels], batch[:, self.channels:]
+        fake_b, fake_a = self.G(real_a), self.F(real_b)
+        # generators
+        self.D_a.requires_grad_(False)
+        self.D_b.requires_grad_(False)
+        self.opt_g.zero_grad()
+        loss_g = (self._gan(self.D_b(fake_b), 1.0) + self._gan(self.D_a(fake_a), 1.0)
+                  + 10.0 * (self.l1(self.F(fake_b), real_a) + self.l1(self.G(fake_a), real_b))
+                  + 5.0 * (self.l1(self.G(real_b), real_b) + self.l1(self.F(real_a), real_a)))
+        loss_g.backward()
+        self.opt_g.step()
+        # discriminators, each on real images and on pooled fakes, halved
+        self.D_a.requires_grad_(True)
+        self.D_b.requires_grad_(True)
+        self.opt_d.zero_grad()
+        pooled_b, pooled_a = self.query("b", fake_b), self.query("a", fake_a)
+        loss_d_b = 0.5 * (self._gan(self.D_b(real_b), 1.0) + self._gan(self.D_b(pooled_b), 0.0))
+        loss_d_b.backward()
+        loss_d_a = 0.5 * (self._gan(self.D_a(real_a), 1.0) + self._gan(self.D_a(pooled_a), 0.0))
+        loss_d_a.backward()
+        self.opt_d.step()
+        self.losses.append(((loss_d_a + loss_d_b).item(), loss_g.item()))
+
+    def run(self, steps: int) -> None:
+        for _ in range(steps):
+            self.step()

@@ -98,7 +98,7 @@ def table(env: dict, results: list[dict], skipped: list[str]) -> str:
                      f"{r['ratio']:.2f}x", _si(r["flops_per_step_gansrc"]), _si(r["achieved_flops_gansrc"]), frac,
                      ", ".join(r["notes"]) or "float32, NCHW"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
-    lines = [f"device: {env['device']} ({env['device_type']}, {env['threads']} threads) | torch {env['torch']} | {env['date']}",
+    lines = [f"device: {env['device']} ({env['device_type']}, threads: {env['threads']}) | torch {env['torch']} | {env['date']}",
              f"peak: {env['peak_note']}"]
     for i, row in enumerate(rows):
         lines.append("  ".join(c.ljust(w) if j in (0, len(row) - 1) else c.rjust(w) for j, (c, w) in enumerate(zip(row, widths))).rstrip())

@@ -60,6 +60,7 @@ class CycleGANTrainer(Trainer):
         fixed_b: Optional[Tensor] = None,
         device: torch.device | str = "cpu",
         seed: int = 0,
+        fused_adam: Optional[bool] = None,
         **kwargs,
     ) -> None:
         if lambda_cycle < 0 or lambda_identity < 0:
@@ -67,7 +68,8 @@ class CycleGANTrainer(Trainer):
         device = torch.device(device)
         generators = nn.ModuleDict({"ab": generator_ab, "ba": generator_ba}).to(device)
         discriminators = nn.ModuleDict({"a": discriminator_a, "b": discriminator_b}).to(device)
-        optimizers = {"generators": adam(generators, lr, betas), "discriminators": adam(discriminators, lr, betas)}
+        optimizers = {"generators": adam(generators, lr, betas, fused_adam),
+                      "discriminators": adam(discriminators, lr, betas, fused_adam)}
         super().__init__({"generators": generators, "discriminators": discriminators}, optimizers, batches,
                          device=device, seed=seed, desc=kwargs.pop("desc", "CycleGAN"), **kwargs)
         self.G, self.F, self.D_a, self.D_b = generator_ab, generator_ba, discriminator_a, discriminator_b
