@@ -14,7 +14,7 @@ from typing import Sequence
 import torch
 from torch import Tensor, nn
 
-from .mlp import MLPDiscriminator, MLPGenerator
+from .mlp import MLPDiscriminator, MLPGenerator, discriminator_body
 
 
 def _check_labels(y: Tensor, n: int, num_classes: int) -> None:
@@ -80,13 +80,7 @@ class ProjectionDiscriminator(nn.Module):
     def __init__(self, num_classes: int = 10, image_shape: Sequence[int] = (1, 28, 28), hidden: Sequence[int] = (512, 256), dropout: float = 0.3) -> None:
         super().__init__()
         self.num_classes, self.image_shape = num_classes, tuple(image_shape)
-        layers: list[nn.Module] = [nn.Flatten()]
-        width = int(torch.tensor(self.image_shape).prod())
-        for h in hidden:
-            layers += [nn.Linear(width, h), nn.LeakyReLU(0.2)]
-            if dropout:
-                layers.append(nn.Dropout(dropout))
-            width = h
+        layers, width = discriminator_body(self.image_shape, hidden, dropout)
         self.phi = nn.Sequential(*layers)
         self.psi = nn.Linear(width, 1)
         self.embed = nn.Embedding(num_classes, width)

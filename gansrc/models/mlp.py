@@ -35,6 +35,19 @@ class MLPGenerator(nn.Module):
         return self.net(z).view(z.shape[0], *self.image_shape)
 
 
+def discriminator_body(image_shape: Sequence[int], hidden: Sequence[int], dropout: float) -> tuple[list[nn.Module], int]:
+    """Flatten, then Linear + LeakyReLU(0.2) (+ dropout) per hidden width: the layers of a fully
+    connected discriminator before its output, and the width they end with."""
+    layers: list[nn.Module] = [nn.Flatten()]
+    width = int(torch.tensor(tuple(image_shape)).prod())
+    for h in hidden:
+        layers += [nn.Linear(width, h), nn.LeakyReLU(0.2)]
+        if dropout:
+            layers.append(nn.Dropout(dropout))
+        width = h
+    return layers, width
+
+
 class MLPDiscriminator(nn.Module):
     """Maps an image (N, C, H, W) to one logit per image (N,): large means "real".
 
@@ -45,15 +58,8 @@ class MLPDiscriminator(nn.Module):
     def __init__(self, image_shape: Sequence[int] = (1, 28, 28), hidden: Sequence[int] = (512, 256), dropout: float = 0.3) -> None:
         super().__init__()
         self.image_shape = tuple(image_shape)
-        layers: list[nn.Module] = [nn.Flatten()]
-        width = int(torch.tensor(self.image_shape).prod())
-        for h in hidden:
-            layers += [nn.Linear(width, h), nn.LeakyReLU(0.2)]
-            if dropout:
-                layers.append(nn.Dropout(dropout))
-            width = h
-        layers.append(nn.Linear(width, 1))
-        self.net = nn.Sequential(*layers)
+        layers, width = discriminator_body(self.image_shape, hidden, dropout)
+        self.net = nn.Sequential(*layers, nn.Linear(width, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if tuple(x.shape[1:]) != self.image_shape:
