@@ -105,7 +105,7 @@ def site():
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     """A Chromium context with a fresh profile; requests leaving 127.0.0.1 are refused at once
-    (the pages' only outside resource is MathJax from a CDN; the test machine has no network)."""
+    (the pages need nothing from outside: MathJax is served from the site's own _static/)."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -243,6 +243,16 @@ def test_bibliography_is_linked_from_the_text(site, visit):
         v.page.wait_for_load_state("load")
         assert v.page.url.split("#")[0] == f"{site}{lang}/book/{lang}/references.html"
         assert v.page.locator(f"[id='{urlsplit(v.page.url).fragment}']").count() == 1
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_formulas_are_typeset_offline(site, visit, lang):
+    """MathJax comes from the site itself, so the formulas render with no network."""
+    v = visit(f"{site}{lang}/chapters/{lang}/02_gan.html")
+    v.page.wait_for_function("document.querySelectorAll('mjx-container').length >= 20", timeout=30_000)
+    assert v.page.locator("mjx-container").count() >= 20
+    assert "\\log" not in v.page.inner_text("main"), "some TeX was left untypeset"
+    assert not v.failed and not v.errors, v.failed + v.errors
 
 
 def test_the_chooser_leads_to_both_languages(site, visit):

@@ -5,6 +5,8 @@
 * A chapter's download menu offers its MyST source (.md) beside the notebook (.ipynb); both
   files are put in ``_sources/`` by ``tools/notebooks.py publish``.
 * A script that Jupyter Book's sphinx-thebe adds twice is added once.
+* The vendored MathJax (``_static/mathjax/``) is loaded only through ``mathjax_path``, on pages
+  with math, not on every page as Jupyter Book does with every ``.js`` file under ``_static``.
 """
 from __future__ import annotations
 
@@ -58,11 +60,20 @@ def add_buttons(app, pagename, templatename, context, doctree) -> None:
                 })
 
 
+def load_mathjax_only_where_needed(app, config) -> None:
+    """Jupyter Book puts every .js file under _static in html_js_files; MathJax is not one of
+    the page scripts (sphinx.ext.mathjax adds it, deferred, where there are formulas)."""
+    def name(entry):
+        return str(entry[0] if isinstance(entry, (tuple, list)) else entry)
+    config.html_js_files = [f for f in config.html_js_files if not name(f).startswith("mathjax/")]
+
+
 def setup(app):
     app.add_config_value("gansrc_other_language", "", "html")
     app.add_config_value("gansrc_switch_text", "", "html")
     app.add_config_value("gansrc_source_tooltip", "Download the MyST source", "html")
     app.add_js_file("gansrc_book.js")
+    app.connect("config-inited", load_mathjax_only_where_needed)
     app.connect("html-page-context", add_buttons, priority=600)  # after sphinx-book-theme's (501)
     app.connect("html-page-context", drop_duplicate_scripts, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
