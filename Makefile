@@ -48,7 +48,7 @@ test: unit notebooks
 	@$(MAKE) --no-print-directory site-test
 
 unit: | $(STAMP)
-	$(BIN)/python -m pytest tests -q -m "not browser"
+	$(BIN)/python -m pytest tests -q -m "not browser" --durations=5
 
 # The built site in headless Chromium (Debian's package, installed here when missing).
 site-test: book $(CHROMIUM) | $(STAMP)
