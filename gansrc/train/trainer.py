@@ -121,7 +121,10 @@ class Trainer:
     def _flush(self, bar=None) -> None:
         if self._count == 0:
             return
-        first_bad = int(self._first_bad)  # the one host synchronisation per log interval
+        # the one host synchronisation per log interval: the first bad step and every mean at once
+        first_bad, *values = torch.cat([self._first_bad.double().reshape(1),
+                                        (torch.stack(list(self._sums.values())) / self._count).double()]).tolist()
+        first_bad = int(first_bad)
         if first_bad >= 0:
             for callback in self.callbacks:  # e.g. TrainingDiagnostics: say why, in the run's own words
                 if hasattr(callback, "on_nonfinite"):
@@ -132,7 +135,7 @@ class Trainer:
                 f"A loss became NaN or infinite at step {first_bad}; training stopped. {where} "
                 "Lower the learning rate, check the data range ([-1, 1]) or the loss."
             )
-        means = {name: (s / self._count).item() for name, s in self._sums.items()}
+        means = dict(zip(self._sums, values))
         self.history["step"].append(self.step)
         for name, value in means.items():
             self.history.setdefault(name, []).append(value)
@@ -211,10 +214,10 @@ class Trainer:
 
 def gradient_norm(model: nn.Module) -> Tensor:
     """The L2 norm of all of ``model``'s parameter gradients (0 when it has none), on its device."""
-    norms = [p.grad.detach().float().norm() for p in model.parameters() if p.grad is not None]
-    if not norms:
+    grads = [p.grad.detach() for p in model.parameters() if p.grad is not None]
+    if not grads:
         return torch.zeros((), device=next(model.parameters()).device)
-    return torch.linalg.vector_norm(torch.stack(norms))
+    return torch.nn.utils.get_total_norm(grads)  # foreach kernels: a few launches, not one per tensor
 
 
 def adam(model: nn.Module, lr: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999),
