@@ -7,11 +7,13 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NB_JOBS ?= 2
+BUDGET ?= 0.002
 
 NOTEBOOKS := $(sort $(wildcard chapters/en/*.ipynb chapters/es/*.ipynb))
 EXECUTED := $(NOTEBOOKS:chapters/%=book/_build/executed/chapters/%)
 PACKAGE := pyproject.toml conftest.py $(shell find gansrc -name '*.py') $(wildcard data/*)
 SITE := book/_build/html/.built
+FULLPASS := book/_build/fullpass/.passed
 SITE_SOURCES := _toc.yml tools/notebooks.py $(wildcard book/_config.yml book/references.bib book/*/*.md book/_ext/*.py book/_static/*) \
 	$(wildcard chapters/en/*.md chapters/es/*.md)
 CHROMIUM ?= /usr/bin/chromium
@@ -24,11 +26,13 @@ export GANSRC_TEXT_PROGRESS := 1
 export GANSRC_STATIC := 1
 
 .DELETE_ON_ERROR:
-.PHONY: help install test unit notebooks book site-test outputs sync classifier bench clean
+.PHONY: help install test unit notebooks fullpass book site-test outputs sync classifier bench clean
 
 help:
 	@echo "make book       build the site into book/_build/html (executes the chapters in smoke mode)"
-	@echo "make test       unit tests, every chapter checked with pytest --nbval, then the site built and checked in Chromium"
+	@echo "make test       unit tests, every chapter checked with pytest --nbval, every chapter's full configuration"
+	@echo "                run by papermill at BUDGET=$(BUDGET), then the site built and checked in Chromium"
+	@echo "make fullpass   only the papermill pass: each chapter with SMOKE=False at a small training budget"
 	@echo "make outputs    re-execute the chapters and store their outputs (after changing a chapter)"
 	@echo "make sync       regenerate chapters/*/*.ipynb from their paired .md sources"
 	@echo "make classifier retrain data/mnist_classifier.pt (the weights the metrics use)"
@@ -44,7 +48,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 # `make test` builds the site too, so that the browser test can read it; `make book` afterwards
 # finds everything up to date. Each chapter is executed once either way.
-test: unit notebooks
+test: unit notebooks fullpass
 	@$(MAKE) --no-print-directory site-test
 
 unit: | $(STAMP)
@@ -68,6 +72,15 @@ notebooks: | $(STAMP)
 
 book/_build/executed/chapters/%.ipynb: chapters/%.ipynb $(PACKAGE) | $(STAMP)
 	$(BIN)/python -m pytest --nbval chapters/$*.ipynb --nb-executed-dir book/_build/executed -q -p no:cacheprovider
+
+# Every chapter's full configuration (full widths, image and batch sizes, downloads attempted,
+# checkpoints) through papermill, with training lengths and image counts cut to BUDGET; the
+# executed notebooks stay in book/_build/fullpass/ (tools/fullpass.py).
+fullpass: $(FULLPASS)
+
+$(FULLPASS): $(wildcard chapters/en/*.ipynb) $(PACKAGE) tools/fullpass.py | $(STAMP)
+	$(BIN)/python tools/fullpass.py --budget $(BUDGET) --jobs $(NB_JOBS)
+	@touch $@
 
 book: notebooks
 	@$(MAKE) --no-print-directory $(SITE)

@@ -6,6 +6,7 @@ Read it in this order: ``runtime`` (device, seeds, smoke mode), ``data``, ``mode
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Optional
 
@@ -15,29 +16,51 @@ __version__ = "0.1.0"
 
 from .runtime import (  # noqa: E402
     data_dir, describe_runtime, on_colab, pick_device, progress, repo_root, runs_dir, seed_everything, smoke_mode,
-    use_google_drive,
+    training_budget, use_google_drive,
 )
 
 
 @dataclass
 class ChapterRun:
-    """What a chapter needs to know about how it runs."""
+    """What a chapter needs to know about how it runs.
+
+    ``budget`` is the fraction of each full-mode training length that runs (1: all of it).
+    The papermill pass of the tests runs every chapter's full configuration at a tiny budget
+    (``-p SMOKE False -p BUDGET 0.002``): full widths, image sizes and batch sizes, with only
+    the training loops and the numbers of images made or scored shortened.
+    """
 
     smoke: bool
     device: torch.device
     seed: int
+    budget: float = 1.0
+
+    def steps(self, full: int, floor: int = 3) -> int:
+        """A full-mode training length (steps, epochs, iterations) cut to the budget, at least ``floor``."""
+        return full if self.budget >= 1 else min(full, max(floor, math.ceil(full * self.budget)))
+
+    def count(self, full: int, floor: int) -> int:
+        """A full-mode number of images to make, load or score cut to the budget, at least ``floor``.
+
+        The floor is what the code after it needs (a batch, a KID subset, one image per class).
+        """
+        return full if self.budget >= 1 else min(full, max(floor, math.ceil(full * self.budget)))
 
 
-def start_chapter(smoke: Optional[bool] = None, seed: int = 0) -> ChapterRun:
+def start_chapter(smoke: Optional[bool] = None, seed: int = 0, budget: Optional[float] = None) -> ChapterRun:
     """The first call of every chapter: decide smoke/full mode, pick the device, seed everything,
     set plot defaults and print one line saying how the chapter runs. Smoke mode runs PyTorch on
-    one CPU thread, so its outputs are the same on any machine of the same kind."""
-    run = ChapterRun(smoke_mode(smoke), pick_device(), seed)
+    one CPU thread, so its outputs are the same on any machine of the same kind.
+
+    ``budget`` is the chapter's papermill parameter ``BUDGET`` (None: ``GANSRC_BUDGET``, else 1);
+    it shortens full mode only (smoke mode has its own short settings)."""
+    run = ChapterRun(smoke_mode(smoke), pick_device(), seed, training_budget(budget))
     if run.smoke:
         # One CPU thread: a reduction split over a different number of threads adds in a
         # different order, so stored outputs are reproducible only at a fixed thread count.
         # It also lets the build run two chapters side by side on two cores.
         torch.set_num_threads(1)
+        run.budget = 1.0
     seed_everything(seed)
     try:
         import matplotlib as mpl
@@ -45,11 +68,12 @@ def start_chapter(smoke: Optional[bool] = None, seed: int = 0) -> ChapterRun:
         mpl.rcParams.update({"figure.dpi": 100, "savefig.dpi": 100, "axes.spines.top": False, "axes.spines.right": False})
     except ImportError:  # pragma: no cover
         pass
-    print(describe_runtime(run.smoke, run.device))
+    print(describe_runtime(run.smoke, run.device, run.budget))
     return run
 
 
 __all__ = [
     "ChapterRun", "__version__", "data_dir", "describe_runtime", "on_colab", "pick_device", "progress",
-    "repo_root", "runs_dir", "seed_everything", "smoke_mode", "start_chapter", "use_google_drive",
+    "repo_root", "runs_dir", "seed_everything", "smoke_mode", "start_chapter", "training_budget",
+    "use_google_drive",
 ]

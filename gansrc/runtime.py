@@ -40,6 +40,28 @@ def smoke_mode(flag: Optional[bool] = None) -> bool:
     return bool(_env_flag("GANSRC_SMOKE"))
 
 
+def training_budget(budget: Optional[float] = None) -> float:
+    """The fraction of each full-mode training length a chapter runs, in (0, 1].
+
+    ``budget`` is the chapter's papermill parameter ``BUDGET``; None falls back to the
+    ``GANSRC_BUDGET`` environment variable, and unset means 1 (the whole run).
+    """
+    source = "BUDGET"
+    if budget is None:
+        value = os.environ.get("GANSRC_BUDGET", "").strip()
+        if not value:
+            return 1.0
+        source = "GANSRC_BUDGET"
+        try:
+            budget = float(value)
+        except ValueError:
+            raise ValueError(f"GANSRC_BUDGET={value!r} is not a number: use a fraction such as 0.01 (1 runs everything).") from None
+    budget = float(budget)
+    if not 0 < budget <= 1:
+        raise ValueError(f"{source}={budget} is outside (0, 1]: it is the fraction of each training length to run.")
+    return budget
+
+
 def on_colab() -> bool:
     """True inside Google Colab."""
     return "google.colab" in sys.modules
@@ -149,9 +171,11 @@ def progress(iterable: Optional[Iterable] = None, **kwargs):
     return tqdm(iterable, **kwargs)
 
 
-def describe_runtime(smoke: bool, device: torch.device) -> str:
+def describe_runtime(smoke: bool, device: torch.device, budget: float = 1.0) -> str:
     """One line that says how this chapter is running (shown at the top of every chapter)."""
     mode = "smoke (reduced settings, bundled data)" if smoke else "full"
+    if not smoke and budget < 1:
+        mode = f"full, budget {budget:g} (training lengths and image counts cut to that fraction)"
     where = device.type.upper()
     if device.type == "cuda":
         where = torch.cuda.get_device_name(device)

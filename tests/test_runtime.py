@@ -44,3 +44,41 @@ def test_start_chapter_prints_mode(capsys, monkeypatch):
     run = gansrc.start_chapter(smoke=True, seed=1)
     assert run.smoke and run.device.type == "cpu"
     assert "mode: smoke" in capsys.readouterr().out
+
+
+def test_budget_parameter_environment_and_range(monkeypatch):
+    monkeypatch.delenv("GANSRC_BUDGET", raising=False)
+    assert gansrc.training_budget(None) == 1.0  # a reader gets the whole training
+    monkeypatch.setenv("GANSRC_BUDGET", "0.01")
+    assert gansrc.training_budget(None) == 0.01
+    assert gansrc.training_budget(0.5) == 0.5   # the papermill parameter wins
+    for bad in (0, -1, 1.5):
+        with pytest.raises(ValueError, match="outside"):
+            gansrc.training_budget(bad)
+    monkeypatch.setenv("GANSRC_BUDGET", "a little")
+    with pytest.raises(ValueError, match="GANSRC_BUDGET"):
+        gansrc.training_budget(None)
+
+
+def test_budget_cuts_lengths_and_counts_with_floors():
+    run = gansrc.ChapterRun(False, torch.device("cpu"), 0, budget=0.002)
+    assert run.steps(30000) == 60
+    assert run.steps(600) == 3                 # the default floor: every loop runs a few steps
+    assert run.steps(8, floor=1) == 1
+    assert run.steps(2, floor=5) == 2          # never more than the full length
+    assert run.count(10000, floor=2000) == 2000
+    whole = gansrc.ChapterRun(False, torch.device("cpu"), 0)
+    assert whole.steps(30000) == 30000 and whole.count(10000, floor=2000) == 10000
+
+
+def test_budget_applies_to_full_mode_only(capsys, monkeypatch):
+    monkeypatch.setenv("GANSRC_DEVICE", "cpu")
+    threads = torch.get_num_threads()
+    try:
+        assert gansrc.start_chapter(smoke=True, budget=0.01).budget == 1.0
+        capsys.readouterr()
+        run = gansrc.start_chapter(smoke=False, budget=0.01)
+    finally:
+        torch.set_num_threads(threads)
+    assert run.budget == 0.01 and run.steps(1000) == 10
+    assert "mode: full, budget 0.01" in capsys.readouterr().out
