@@ -7,7 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NB_JOBS ?= 2
-BUDGET ?= 0.002
+BUDGET ?= 0.0002
 
 NOTEBOOKS := $(sort $(wildcard chapters/en/*.ipynb chapters/es/*.ipynb))
 EXECUTED := $(NOTEBOOKS:chapters/%=book/_build/executed/chapters/%)

@@ -37,13 +37,16 @@ class ChapterRun:
 
     def steps(self, full: int, floor: int = 3) -> int:
         """A full-mode training length (steps, epochs, iterations) cut to the budget, at least ``floor``."""
-        return full if self.budget >= 1 else min(full, max(floor, math.ceil(full * self.budget)))
+        return self._cut(full, floor)
 
     def count(self, full: int, floor: int) -> int:
         """A full-mode number of images to make, load or score cut to the budget, at least ``floor``.
 
         The floor is what the code after it needs (a batch, a KID subset, one image per class).
         """
+        return self._cut(full, floor)
+
+    def _cut(self, full: int, floor: int) -> int:
         return full if self.budget >= 1 else min(full, max(floor, math.ceil(full * self.budget)))
 
 

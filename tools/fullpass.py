@@ -1,6 +1,6 @@
 """Every chapter's full configuration, at a small training budget, through papermill.
 
-    python tools/fullpass.py                       # all English chapters, BUDGET 0.002, two at a time
+    python tools/fullpass.py                       # all English chapters, BUDGET 0.0002, two at a time
     python tools/fullpass.py --budget 0.01 chapters/en/02_gan.ipynb
 
 Smoke mode (what nbval checks) has its own small networks and data; this pass runs the code a
@@ -80,7 +80,7 @@ def run_chapter(notebook: Path, budget: float, threads: int, timeout: float) -> 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: chapters/en/*.ipynb")
-    parser.add_argument("--budget", type=float, default=0.002, help="fraction of each training length (default 0.002)")
+    parser.add_argument("--budget", type=float, default=0.0002, help="fraction of each training length (default 0.0002: most loops at their floor)")
     parser.add_argument("--jobs", type=int, default=2, help="chapters at a time (default 2)")
     parser.add_argument("--timeout", type=float, default=1200, help="seconds per chapter before it counts as failed")
     args = parser.parse_args(argv)

@@ -105,5 +105,5 @@ def table(env: dict, results: list[dict], skipped: list[str]) -> str:
         if i == 0:
             lines.append("  ".join("-" * w for w in widths))
     lines.append("images/s are medians over the repetitions; ratio = gansrc / plain, both measured interleaved in this run.")
-    lines += [f"skipped {s}" for s in skipped]
+    lines += [f"[skipped] {s}" for s in skipped]
     return "\n".join(lines)
