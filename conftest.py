@@ -22,6 +22,7 @@ os.environ.setdefault("GANSRC_TEXT_PROGRESS", "1")
 os.environ.setdefault("GANSRC_STATIC", "1")  # widgets become static figures in executed notebooks
 
 ROOT = Path(__file__).resolve().parent
+SANITIZER = ROOT / "tests" / "nbval_sanitize.cfg"  # what nbval ignores when it compares outputs
 _RUNS: dict[str, dict] = {}
 
 
@@ -32,6 +33,10 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
+    # The book's sanitizer by its absolute path, so that `pytest --nbval` works from any folder
+    # (a path in pyproject.toml's addopts would be relative to the current one).
+    if getattr(config.option, "nbval_sanitize_with", False) is None and not getattr(config.option, "sanitize_with", None):
+        config.option.nbval_sanitize_with = str(SANITIZER)
     # nbval sends cells with store_history=False, and IPython then ignores a trailing ";"
     # (it looks for it in the history), so figures returned by a cell would be shown twice.
     # Execute as Jupyter does.

@@ -12,11 +12,16 @@ Three rules, each with a test in ``tests/test_reliability.py``:
   (``../`` paths, absolute paths, links pointing out), for tar and zip alike, before writing
   anything.
 * Nothing downloaded is unpickled: weights are read with ``torch.load(weights_only=True)``.
+
+``download_errors()`` lists what a failed download raises, for the loaders that fall back to
+offline data: only those are caught, so a programming error still surfaces as itself.
 """
 from __future__ import annotations
 
 import hashlib
 import os
+import pickle
+import sys
 import tarfile
 import tempfile
 import urllib.request
@@ -27,6 +32,31 @@ from typing import Optional
 
 class DownloadError(RuntimeError):
     """A download that failed, did not match its checksum, or an unsafe archive."""
+
+
+def download_errors() -> tuple[type[BaseException], ...]:
+    """The exceptions a failed download raises, and nothing else.
+
+    OSError covers urllib's URLError and HTTPError, timeouts, refused connections, a missing or
+    unwritable file, a truncated gzip and requests' errors (gdown, CelebA's Google Drive).
+    RuntimeError covers a checksum mismatch (``DownloadError``, torchvision's "File not found
+    or corrupted" and "Dataset not found", torch.hub's hash check, a corrupt weights file).
+    A broken archive raises BadZipFile, TarError or EOFError; a corrupt weights cache
+    UnpicklingError; gdown's own errors (a Google Drive quota) are added once gdown is loaded.
+    NameError, TypeError, AttributeError and the like are not in the list.
+    """
+    errors: tuple[type[BaseException], ...] = (
+        OSError, RuntimeError, zipfile.BadZipFile, tarfile.TarError, EOFError, pickle.UnpicklingError)
+    gdown = sys.modules.get("gdown.exceptions")
+    if gdown is not None:
+        errors += (gdown.DownloadError,)
+    return errors
+
+
+def failure_reason(exc: BaseException) -> str:
+    """A failed download in a few words: the exception's name and the first line of its message."""
+    first = str(exc).splitlines()[0][:80] if str(exc) else "no details"
+    return f"{type(exc).__name__}: {first}"
 
 
 def sha256sum(path: Path, chunk: int = 1 << 20) -> str:

@@ -10,14 +10,12 @@ so weights must agree to 1e-5 absolute / 1e-4 relative after the run.
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 import torch
 
 from gansrc.data import TensorBatches
-from gansrc.models import MLPDiscriminator, MLPGenerator
 from gansrc.train import GANTrainer, load_checkpoint
 from gansrc.train.distributed import ShardedBatches
 

@@ -130,7 +130,8 @@ def test_colab_cell_installs_on_colab_only(monkeypatch):
 
 def test_regression_check_fails_when_a_stored_result_changes(tmp_path):
     """Prove that `pytest --nbval` bites: a copy of chapter 01, cut after its output-size table,
-    passes as stored and fails once one stored number is changed."""
+    passes as stored and fails once one stored number is changed. pytest runs from a folder
+    outside the repository, as `pytest --nbval` must work from any folder."""
     nb = read(ROOT / "chapters" / "en" / "01_cnn.ipynb")
     cut = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and any("formula  PyTorch" in o.get("text", "") for o in c.outputs))
     nb.cells = nb.cells[: cut + 1]
@@ -144,7 +145,7 @@ def test_regression_check_fails_when_a_stored_result_changes(tmp_path):
             path = work / "copy.ipynb"
             nbformat.write(notebook, path)
             return subprocess.run([sys.executable, "-m", "pytest", "--nbval", str(path), "-q", "-p", "no:cacheprovider"],
-                                  cwd=ROOT, capture_output=True, text=True, timeout=600)
+                                  cwd=tmp_path, capture_output=True, text=True, timeout=600)
 
         unchanged = nbval(nb)
         assert unchanged.returncode == 0, unchanged.stdout[-3000:]

@@ -13,6 +13,7 @@ from typing import Optional
 import numpy as np
 import torch
 
+from ..downloads import download_errors, failure_reason
 from ..runtime import data_dir, runs_dir
 
 # md5 of the bundled files (data/README.md lists them with their licence).
@@ -105,8 +106,8 @@ def _try_download(split: str, download: bool, root: Optional[Path], fashion: boo
         return None, "download=False"
     try:
         return _download_full_mnist(split, Path(root) if root else runs_dir() / "downloads", fashion=fashion), ""
-    except Exception as exc:  # any network or mirror failure
-        return None, f"{type(exc).__name__}: {str(exc).splitlines()[0][:80] if str(exc) else 'no details'}"
+    except download_errors() as exc:  # no network, a blocked mirror, a corrupt file
+        return None, failure_reason(exc)
 
 
 def load_mnist(split: str = "train", download: bool = True, root: Optional[Path] = None, verbose: bool = True) -> ImageSet:

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ..downloads import fetch, safe_extract
+from ..downloads import DownloadError, download_errors, failure_reason, fetch, safe_extract
 from ..runtime import runs_dir
 from .folders import ImageFolderError, list_images
 
@@ -180,9 +180,9 @@ def fetch_dataset(name: str, url: str, download: bool, fallback: Path, expect: s
         archive = fetch(url, root / url.rsplit("/", 1)[-1])  # checksum recorded, then verified
         safe_extract(archive, root)  # tar or zip; refuses paths outside root
         if not (target / expect).is_dir():
-            raise ImageFolderError(f"the archive did not contain {name}/{expect}")
+            raise DownloadError(f"the archive did not contain {name}/{expect}")
         return target
-    except Exception as exc:  # no network, a moved mirror, a broken archive
-        reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:80] if str(exc) else 'no details'}"
+    except download_errors() as exc:  # no network, a moved mirror, a broken archive
+        reason = failure_reason(exc)
         print(f"The {name} data set could not be downloaded ({reason}); using {fallback.name} instead.")
         return fallback

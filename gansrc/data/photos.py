@@ -16,6 +16,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..downloads import download_errors, failure_reason
 from ..runtime import progress, runs_dir
 from .mnist import ImageSet
 
@@ -66,15 +67,16 @@ def _download_celeba(size: int, root: Path, max_images: Optional[int]) -> ImageS
 
     ds = CelebA(str(root), split="train", target_type=[], download=True)
     n = len(ds) if max_images is None else min(max_images, len(ds))
-    patches = torch.empty(n, 3, size, size)
+    images = torch.empty(n, 3, size, size, dtype=torch.uint8)
     for i in progress(range(n), desc="decoding CelebA", unit="img"):
         img, _ = ds[i]
+        img = img.convert("RGB")
         w, h = img.size                                            # 178 x 218: resize the short side, crop the centre
         scale = size / min(w, h)
         img = img.resize((max(size, round(w * scale)), max(size, round(h * scale))), resample=3)  # 3: bicubic
         w, h = img.size
         left, top = (w - size) // 2, (h - size) // 2
-        images[i] = torch.from_numpy(np.asarray(img.crop((left, top, left + size, top + size)))).permute(2, 0, 1)
+        images[i] = torch.from_numpy(np.array(img.crop((left, top, left + size, top + size)))).permute(2, 0, 1)
     return ImageSet(images, None, f"CelebA faces ({n:,} of the {len(ds):,} training images, {size}x{size})")
 
 
@@ -90,8 +92,8 @@ def load_celeba(size: int = 64, download: bool = True, max_images: Optional[int]
     if download:
         try:
             result = _download_celeba(size, Path(root) if root else runs_dir() / "downloads", max_images)
-        except Exception as exc:  # no network, Google Drive quota, a corrupt archive
-            reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:80] if str(exc) else 'no details'}"
+        except download_errors() as exc:  # no network, Google Drive quota, a corrupt archive
+            reason = failure_reason(exc)
     if result is None:
         result = load_photo_patches(size)
         if verbose and download:

@@ -15,13 +15,13 @@ them:
 Both follow the DCGAN guidelines: no pooling (strided convolutions resample), no fully
 connected hidden layers, batch normalisation except at the generator's output and the
 discriminator's input, ReLU and tanh in G, LeakyReLU(0.2) in D, weights from N(0, 0.02).
-The discriminator returns logits; ``gansrc.losses`` applies the sigmoid.
+The discriminator returns logits; ``gansrc.losses`` applies the sigmoid. (Chapter 03 prints
+some lines of this file with their numbers: moving them changes its stored outputs.)
 """
 from __future__ import annotations
 
 import math
 
-import torch
 from torch import Tensor, nn
 
 from .init import dcgan_init

@@ -19,5 +19,5 @@ __all__ = [
     "BACKBONES", "FeatureExtractor", "RANDOM_GAINS", "RandomMultiScale", "SEED_CONTENT_WEIGHT", "SEED_STYLE_WEIGHTS", "SEED_TV_WEIGHT",
     "SequentialFeatures", "StyleObjective", "Synthesis", "content_loss", "denormalize", "gram_matrix",
     "guided_style_loss", "initial_image", "load_extractor", "load_rgb", "masked_gram", "normalize",
-    "optimize_image", "resize_masks", "shrink", "run_setting", "style_loss", "tv_loss", "weight_grid", "weight_sliders",
+    "optimize_image", "regions", "resize_masks", "shrink", "run_setting", "style_loss", "tv_loss", "weight_grid", "weight_sliders",
 ]

@@ -20,6 +20,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..downloads import download_errors
+
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 FALLBACK_NAME = "random multi-scale network"
@@ -231,7 +233,7 @@ def load_extractor(backbone: str = "squeezenet1_1", download: bool = True, weigh
         try:
             model = _torchvision_model(backbone, pretrained=True)
             return _from_model(backbone, model, True, average_pooling).to(device)
-        except Exception as exc:  # no network, a proxy, a corrupt cache: fall back, do not stop the chapter
+        except download_errors() as exc:  # no network, a proxy, a corrupt cache: fall back, do not stop the chapter
             reason = f"could not load pretrained {backbone} weights ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
     else:
         reason = f"pretrained {backbone} weights are not downloaded in smoke mode"

@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..downloads import download_errors
 from .features import normalize
 
 VOC_CLASSES = ("__background__", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair", "cow",
@@ -31,7 +32,7 @@ def load_segmenter(download: bool = True, device: torch.device | str = "cpu", ve
         from torchvision.models.segmentation import deeplabv3_mobilenet_v3_large
 
         model = deeplabv3_mobilenet_v3_large(weights="DEFAULT")
-    except Exception as exc:
+    except download_errors() as exc:  # no network, a proxy, a corrupt cache
         if verbose:
             print(f"could not load the segmentation network ({type(exc).__name__}): no network masks.")
         return None
