@@ -179,3 +179,49 @@ def test_pick_device_prefers_cuda_when_there_is_one(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     assert runtime.pick_device() == torch.device("cuda")
     assert runtime.pick_device("cpu") == torch.device("cpu")
+
+
+def test_benchmark_cuda_branches(monkeypatch):
+    from gansrc.bench import flops, run
+    from gansrc.bench.families import Setup, channels_last_pays
+
+    cuda, cpu = torch.device("cuda"), torch.device("cpu")
+    assert channels_last_pays(Setup(cuda)) and not channels_last_pays(Setup(cpu))
+    assert not channels_last_pays(Setup(cuda, channels_last=False)) and channels_last_pays(Setup(cpu, channels_last=True))
+    synced = []
+    monkeypatch.setattr(torch.cuda, "synchronize", lambda device=None: synced.append(device))
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: "Tesla T4")
+    run.synchronize(cuda)
+    run.synchronize(cpu)
+    assert synced == [cuda]
+    assert run.device_name(cuda) == "Tesla T4"
+    peak, note = flops.device_peak(cuda)
+    assert peak == flops.PEAK_TFLOPS["T4"] * 1e12 and note.startswith("T4") and "fp16" in note
+    assert flops.device_peak(cpu)[0] is None
+
+
+def test_checkpoints_carry_the_cuda_generators_where_there_are_some(monkeypatch):
+    saved = [torch.arange(4, dtype=torch.uint8)]
+    restored = []
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_rng_state_all", lambda: saved)
+    monkeypatch.setattr(torch.cuda, "set_rng_state_all", restored.append)
+    trainer = gan()
+    state = trainer.state_dict()
+    assert state["rng"]["cuda"] is saved
+    gan().load_state_dict(state)
+    assert restored == [saved]
+
+
+@pytest.mark.parametrize("name", ["dcgan28", "pix2pix64", "cyclegan64"])
+def test_benchmark_channels_last_branch_builds_nhwc_networks_and_batches(name):
+    """What every CUDA benchmark run takes (channels_last), forced on the CPU."""
+    from gansrc.bench import FAMILIES, Setup
+
+    case = FAMILIES[name].build(Setup(torch.device("cpu"), quick=True, channels_last=True))
+    assert "channels_last" in case.notes
+    trainer = case.fast.trainer
+    conv = next(m for model in trainer.models.values() for m in model.modules() if isinstance(m, torch.nn.Conv2d))
+    assert conv.weight.is_contiguous(memory_format=torch.channels_last)
+    case.fast.run(1)
+    assert trainer.step == 1
