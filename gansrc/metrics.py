@@ -71,10 +71,11 @@ class FeatureDistances:
         self._update(fake, real=False)
         scores = {"fid": float(self.fid.compute())}
         if self.kid is not None:
-            state = torch.random.get_rng_state()
-            torch.manual_seed(self.seed)  # KID draws random subsets; keep that reproducible and side-effect free
-            kid_mean, kid_std = self.kid.compute()
-            torch.random.set_rng_state(state)
+            # KID draws its random subsets from the global CPU generator (torch.randperm): seed only that
+            # one, inside a fork that restores it; torch.manual_seed would reseed every CUDA generator too
+            with torch.random.fork_rng(devices=[]):
+                torch.default_generator.manual_seed(self.seed)
+                kid_mean, kid_std = self.kid.compute()
             scores.update(kid=float(kid_mean), kid_std=float(kid_std))
         return scores
 

@@ -64,3 +64,59 @@ def test_feature_distances_reused_give_the_same_scores_as_fresh_ones():
     assert distances(fake_a) == metrics.fid_kid(real, fake_a, CLF)
     assert distances(fake_b) == metrics.fid_kid(real, fake_b, CLF)
     assert metrics.FeatureDistances(real, CLF, kid=False)(fake_a) == {"fid": metrics.fid_kid(real, fake_a, CLF)["fid"]}
+
+
+# ---------------------------------------------------------------- metrics leave the run alone
+CUDA_RNG = ("manual_seed", "manual_seed_all", "seed", "seed_all", "set_rng_state", "set_rng_state_all")
+
+
+def record_cuda_rng(monkeypatch) -> list[str]:
+    """Record every call that would seed or set a CUDA generator (PyTorch makes them even without a GPU)."""
+    calls: list[str] = []
+    for name in CUDA_RNG:
+        monkeypatch.setattr(torch.cuda, name, lambda *a, _name=name, **k: calls.append(_name))
+    return calls
+
+
+def tracked_gan(tracker=None, diagnostics=False):
+    from gansrc.data import TensorBatches
+    from gansrc.models import MLPDiscriminator, MLPGenerator
+    from gansrc.train import GANTrainer
+
+    torch.manual_seed(0)  # D's dropout draws from the global CPU generator: tracking must not move it
+    return GANTrainer(MLPGenerator(8, hidden=(32,)), MLPDiscriminator(hidden=(32,), dropout=0.3),
+                      TensorBatches(DS.images[:512], batch_size=32), latent_dim=8, log_every=5,
+                      callbacks=[tracker] if tracker else [], diagnostics=diagnostics)
+
+
+def test_a_tracked_run_trains_exactly_the_untracked_one():
+    from gansrc.train import TrainingDiagnostics
+
+    watcher = TrainingDiagnostics(classifier=CLF, warmup=0, check_every=5, printer=lambda line: None)
+    tracker = metrics.FIDTracker(CLF, DS.images[:200], every=5, n_samples=100)
+    tracked = tracked_gan(tracker, watcher)
+    tracked.fit(20, show_progress=False)
+    rng_tracked = torch.get_rng_state()
+    untracked = tracked_gan()
+    untracked.fit(20, show_progress=False)
+    assert tracker.steps == [5, 10, 15, 20] and len(tracker.kid) == 4 and watcher._last_check == 20
+    assert torch.equal(rng_tracked, torch.get_rng_state())
+    for a, b in zip(tracked.generator.state_dict().values(), untracked.generator.state_dict().values()):
+        assert torch.equal(a, b)
+    assert tracked.history == untracked.history
+
+
+def test_metrics_and_diagnostics_never_touch_the_cuda_generators(monkeypatch):
+    from gansrc.train import TrainingDiagnostics
+
+    calls = record_cuda_rng(monkeypatch)
+    torch.manual_seed(0)
+    assert calls == ["manual_seed_all"]  # the recorder works: torch.manual_seed reseeds CUDA too
+    calls.clear()
+    scores = metrics.fid_kid(DS.images[:300], DS.images[300:600], CLF)
+    assert scores == metrics.fid_kid(DS.images[:300], DS.images[300:600], CLF)  # KID's subsets still seeded
+    watcher = TrainingDiagnostics(classifier=CLF, warmup=0, check_every=5, printer=lambda line: None)
+    trainer = tracked_gan(metrics.FIDTracker(CLF, DS.images[:200], every=5, n_samples=100), watcher)
+    assert calls.pop() == "manual_seed_all"  # tracked_gan seeds the run itself
+    trainer.fit(10, show_progress=False)
+    assert calls == [] and watcher._last_check == 10

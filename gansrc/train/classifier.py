@@ -18,7 +18,7 @@ class ClassifierTrainer(Trainer):
         self.model = model
 
     def train_step(self) -> dict[str, Tensor]:
-        x, y = self.batches.next()
+        x, y = self.next_batch()
         opt = self.optimizers["classifier"]
         with self.precision.autocast():
             logits = self.model(x).float()

@@ -12,6 +12,7 @@ progress, history and NaN detection come from ``Trainer``; this file writes the 
 """
 from __future__ import annotations
 
+import warnings
 from typing import Optional
 
 import torch
@@ -85,7 +86,7 @@ class CycleGANTrainer(Trainer):
         self.snapshots: list[tuple[int, Tensor, Tensor]] = []
 
     def train_step(self) -> dict[str, Tensor]:
-        real_a, real_b = self.batches.next()
+        real_a, real_b = self.next_batch()
         G, F, D_a, D_b = self.G, self.F, self.D_a, self.D_b
         zero = torch.zeros((), device=self.device)
         # -- both generators: fool the discriminators, come back round the cycle, leave the target domain alone
@@ -113,8 +114,10 @@ class CycleGANTrainer(Trainer):
         opt_d = self.optimizers["discriminators"]
         opt_d.zero_grad(set_to_none=True)
         self.precision.step("discriminators", loss_d, opt_d)
-        for scheduler in self.schedulers.values():
-            scheduler.step()
+        with warnings.catch_warnings():  # fp16: a step the GradScaler skipped still counts in the schedule
+            warnings.filterwarnings("ignore", r"Detected call of `lr_scheduler.step\(\)` before", UserWarning)
+            for scheduler in self.schedulers.values():
+                scheduler.step()
         return {"loss_d_a": loss_d_a.detach(), "loss_d_b": loss_d_b.detach(), "loss_g_gan": loss_gan.detach(),
                 "cycle": cycle.detach(), "identity": identity.detach()}
 

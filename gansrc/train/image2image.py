@@ -79,7 +79,7 @@ class Pix2PixTrainer(Trainer):
         return batch[:, : self.in_channels], batch[:, self.in_channels:]
 
     def train_step(self) -> dict[str, Tensor]:
-        batch, _ = self.batches.next()
+        batch, _ = self.next_batch()
         x, y = self.split(batch)
         G, D = self.generator, self.discriminator
         logs: dict[str, Tensor] = {}

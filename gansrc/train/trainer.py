@@ -36,6 +36,9 @@ class Trainer:
     checkpoint there and writes one every ``checkpoint_every`` steps and at the end.
     """
 
+    #: logged gradient norms: a step the GradScaler skipped has none, so they average the applied steps
+    gradient_metrics: tuple[str, ...] = ()
+
     def __init__(
         self,
         models: dict[str, nn.Module],
@@ -64,7 +67,7 @@ class Trainer:
         self.callbacks = list(callbacks)
         self.desc = desc
         self.precision = Precision(self.device, amp)
-        self.rng = torch.Generator(device=self.device).manual_seed(seed)
+        self.rng = device_generator(self.device).manual_seed(seed)
         self.step = 0
         self.history: dict[str, list[float]] = {"step": []}
         self._sums: dict[str, Tensor] = {}
@@ -79,6 +82,15 @@ class Trainer:
 
     def after_step(self) -> None:
         """Called after every step (e.g. to take samples)."""
+
+    def next_batch(self) -> tuple[Optional[Tensor], ...]:
+        """The next batch of ``batches``, wherever it was built, on this trainer's device.
+
+        A no-op when it is there already; to a GPU the copy is asynchronous (``non_blocking``), back
+        to the CPU it is not (an asynchronous copy there could be read before it has landed).
+        """
+        return tuple(None if t is None else t.to(self.device, non_blocking=self.device.type != "cpu")
+                     for t in self.batches.next())
 
     def extra_state(self) -> dict:
         return {}
@@ -111,7 +123,12 @@ class Trainer:
         return self.history
 
     def _accumulate(self, logs: dict[str, Tensor]) -> None:
+        skipped = self.precision.pop_skipped()
+        if skipped is not None:  # fp16: logged as the fraction of steps whose update the GradScaler skipped
+            logs = {**logs, "skipped": torch.tensor(float(skipped), device=self.device)}
         values = torch.stack([v.detach().float() for v in logs.values()])
+        if skipped:  # its gradients overflowed, by design: their norms are not measured; the losses still count
+            values = torch.where(torch.tensor([n in self.gradient_metrics for n in logs], device=self.device), 0.0, values)
         bad = ~torch.isfinite(values).all()
         self._first_bad = torch.where(bad & (self._first_bad < 0), torch.tensor(self.step, device=self.device), self._first_bad)
         for name, value in zip(logs, values):
@@ -136,6 +153,9 @@ class Trainer:
                 "Lower the learning rate, check the data range ([-1, 1]) or the loss."
             )
         means = dict(zip(self._sums, values))
+        if means.get("skipped"):  # gradient norms: the mean over the steps that were applied (NaN if none was)
+            for name in set(self.gradient_metrics) & set(means):
+                means[name] = means[name] / (1 - means["skipped"]) if means["skipped"] < 1 else float("nan")
         self.history["step"].append(self.step)
         for name, value in means.items():
             self.history.setdefault(name, []).append(value)
@@ -212,6 +232,12 @@ class Trainer:
         return True
 
 
+def device_generator(device: torch.device) -> torch.Generator:
+    """A ``torch.Generator`` for random draws on ``device``: one of its own on the CPU and on
+    accelerators; the CPU's for ``meta`` (tensors without data, for dry runs of shapes and devices)."""
+    return torch.Generator() if device.type == "meta" else torch.Generator(device=device)
+
+
 def gradient_norm(model: nn.Module) -> Tensor:
     """The L2 norm of all of ``model``'s parameter gradients (0 when it has none), on its device."""
     grads = [p.grad.detach() for p in model.parameters() if p.grad is not None]
@@ -254,6 +280,8 @@ class GANTrainer(Trainer):
     or a loss becomes NaN; pass your own instance (e.g. with the MNIST classifier) or False.
     The generator's gradient norm is logged as ``grad_g`` for it.
     """
+
+    gradient_metrics = ("grad_g",)
 
     def __init__(
         self,
@@ -356,7 +384,7 @@ class GANTrainer(Trainer):
         keep_fake = None
         D.requires_grad_(True)
         for k in range(self.d_steps):
-            real, real_y = self.batches.next()
+            real, real_y = self.next_batch()
             z, fake_y = self.noise(real.shape[0])
             if not self.num_classes:
                 real_y = None
