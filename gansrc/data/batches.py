@@ -106,5 +106,6 @@ class TensorBatches:
         return {"epoch": self.epoch, "position": self.position, "seed": self.seed}
 
     def load_state_dict(self, state: dict) -> None:
-        self.epoch, self.position, self.seed = int(state["epoch"]), int(state["position"]), int(state["seed"])
+        # the seed is this object's own: a resume compares it with the checkpoint's (trainer settings)
+        self.epoch, self.position = int(state["epoch"]), int(state["position"])
         self._order = None
