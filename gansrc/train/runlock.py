@@ -9,7 +9,9 @@ is refused with a message naming the holder.
 A run killed outright (SIGKILL, a lost Colab VM) cannot remove its lock. The lock is stale,
 and is taken over with one line saying so, when its process is gone from this host, or when
 its owner has not refreshed it (``heartbeat``, called as training goes on) for ``STALE_AFTER``
-seconds: a process on another machine cannot be asked whether it is alive.
+seconds: a process on another machine cannot be asked whether it is alive. A lock of this very
+process is stale too (a notebook runs one ``fit`` at a time; two threads training into one
+folder are not supported).
 """
 from __future__ import annotations
 
@@ -25,7 +27,6 @@ from typing import Optional
 LOCK_NAME = ".lock"
 STALE_AFTER = 600.0  # seconds without a heartbeat after which another host's lock is abandoned
 _HEARTBEAT_EVERY = 30.0
-_HELD: set[str] = set()  # tokens of the locks this process holds right now
 
 
 class FolderInUseError(RuntimeError):
@@ -70,8 +71,8 @@ class RunLock:
             return "it is unreadable" if age > 5.0 else None
         if info.get("host") == socket.gethostname():
             pid = int(info.get("pid", -1))
-            if pid == os.getpid():
-                return None if info.get("token") in _HELD else "this process holds it no longer"
+            if pid == os.getpid():  # a notebook runs one fit at a time: an earlier, interrupted one left it
+                return "it was left by an earlier fit of this process"
             if not _alive(pid):
                 return f"process {pid} is no longer running"
         if age > STALE_AFTER:
@@ -112,7 +113,6 @@ class RunLock:
             with os.fdopen(fd, "w") as f:
                 json.dump(info, f)
             self.token = token
-            _HELD.add(token)
             self._beat = time.monotonic()
             return
         raise FolderInUseError(f"{self.folder}: could not take the lock {self.path} (other runs keep taking it).")
@@ -133,7 +133,6 @@ class RunLock:
         holder = self._holder()
         if holder and holder.get("token") == self.token:
             self.path.unlink(missing_ok=True)
-        _HELD.discard(self.token)
         self.token = None
 
     def __enter__(self) -> "RunLock":

@@ -348,7 +348,8 @@ class Trainer:
             return
         for opt in self.optimizers.values():
             for group in opt.param_groups:
-                group["lr"] = group["lr"] * new / old
+                ratio = group["lr"] / old  # the schedule's factor now (1 without one)
+                group["lr"] = new if ratio == 1 else new * ratio
                 if "initial_lr" in group:
                     group["initial_lr"] = new
         for scheduler in getattr(self, "schedulers", {}).values():
