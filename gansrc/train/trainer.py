@@ -130,8 +130,9 @@ class Trainer:
             except BaseException as exc:
                 self._interrupted = f"{type(exc).__name__} after step {self.step}"
                 raise
-        self._lock = RunLock(self.checkpoints.folder)
-        self._lock.acquire()
+        self._lock = RunLock(self.checkpoints.folder) if self.writes_checkpoints() else None
+        if self._lock is not None:
+            self._lock.acquire()
         try:
             if self._interrupted is None and self.step > 0:
                 self._check_folder_unchanged()
@@ -147,8 +148,13 @@ class Trainer:
                 self._interrupted = f"{type(exc).__name__} after step {self.step}"
                 raise
         finally:
-            self._lock.release()
+            if self._lock is not None:
+                self._lock.release()
             self._lock = None
+
+    def writes_checkpoints(self) -> bool:
+        """Whether this process writes the checkpoints (and so holds the folder's lock while training)."""
+        return True
 
     def _continue_after_interrupt(self) -> None:
         if self._interrupted is None:
