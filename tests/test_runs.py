@@ -18,7 +18,7 @@ import pytest
 import torch
 
 from gansrc import losses as L
-from gansrc.data import TensorBatches, load_bundled_mnist
+from gansrc.data import Deluxe, DiffAugment, TensorBatches, load_bundled_mnist
 from gansrc.metrics import FIDTracker
 from gansrc.models import MLPDiscriminator, MLPGenerator, load_classifier
 from gansrc.train import (
@@ -34,12 +34,13 @@ MNIST = load_bundled_mnist()
 DATA = MNIST.images[:512]
 
 
-def gan(folder=None, batch_size=32, seed=0, data_seed=None, **kw):
+def gan(folder=None, batch_size=32, seed=0, data_seed=None, batch_augment=None, **kw):
     torch.manual_seed(seed)
     options = dict(latent_dim=8, seed=seed, log_every=5, sample_every=10, checkpoint_dir=folder, checkpoint_every=10)
     options.update(kw)
     return GANTrainer(MLPGenerator(latent_dim=8, hidden=(32,)), MLPDiscriminator(hidden=(32,), dropout=0.3),
-                      TensorBatches(DATA, batch_size=batch_size, seed=seed if data_seed is None else data_seed), **options)
+                      TensorBatches(DATA, batch_size=batch_size, seed=seed if data_seed is None else data_seed,
+                                    augment=batch_augment), **options)
 
 
 def weights(trainer):
@@ -60,7 +61,7 @@ CHILD = r"""
 import sys, time
 import torch
 torch.set_num_threads(1)
-from gansrc.data import TensorBatches, load_bundled_mnist
+from gansrc.data import Deluxe, DiffAugment, TensorBatches, load_bundled_mnist
 from gansrc.models import MLPDiscriminator, MLPGenerator
 from gansrc.train import GANTrainer
 
@@ -186,6 +187,8 @@ def test_checkpoint_dir_that_is_a_file_fails_before_training(tmp_path):
     ("loss", dict(), dict(loss=L.LEAST_SQUARES)),
     ("gradient_penalty", dict(), dict(gradient_penalty=1.0)),
     ("label_smoothing", dict(), dict(label_smoothing=0.1)),
+    ("augment", dict(), dict(augment=DiffAugment())),
+    ("data_augment", dict(), dict(batch_augment=Deluxe())),
 ])
 def test_resume_refuses_a_changed_setting_that_defines_the_run(tmp_path, name, first, second):
     gan(tmp_path, **first).fit(10, show_progress=False)

@@ -92,7 +92,8 @@ class Trainer:
         self.override = tuple(override)
         self.settings: dict = {}
         self.record_settings(seed=seed, batch_size=getattr(batches, "batch_size", None), data_size=len(batches),
-                             data_seed=getattr(batches, "seed", None), log_every=log_every,
+                             data_seed=getattr(batches, "seed", None), data_augment=getattr(batches, "augment", None),
+                             log_every=log_every,
                              checkpoint_every=checkpoint_every, keep_last=keep_last, device=self.device.type)
         self._lock: Optional[RunLock] = None
         self._interrupted: Optional[str] = None
