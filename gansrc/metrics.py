@@ -121,11 +121,16 @@ class FIDTracker:
     FID and KID against ``real`` in ``steps``, ``fid`` and ``kid`` (``kid=False`` skips KID,
     the costlier of the two on a CPU). The real images' features are computed once. Pass it in
     ``callbacks=[tracker]``; it runs when the trainer logs, so ``every`` should be a multiple
-    of ``log_every``.
+    of ``log_every``. Its scores are part of the trainer's checkpoints, so a resumed run (or the
+    training cell run again after the run finished) has the whole curve.
     """
 
     def __init__(self, classifier: nn.Module, real: Tensor, every: int, n_samples: int = 1000, seed: int = 123,
                  kid: bool = True) -> None:
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ValueError(f"every must be a whole number of steps, at least 1, not {every!r}.")
+        if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 2:
+            raise ValueError(f"n_samples must be a whole number of at least 2, not {n_samples!r} (FID needs a spread).")
         self.classifier, self.real, self.every = classifier, real[:n_samples], every
         self.z_seed, self.n, self.with_kid = seed, n_samples, kid
         self.steps: list[int] = []
@@ -146,6 +151,13 @@ class FIDTracker:
         self.fid.append(scores["fid"])
         if self.with_kid:
             self.kid.append(scores["kid"])
+
+    def state_dict(self) -> dict:
+        """The scores so far (the trainer stores them in its checkpoints)."""
+        return {"steps": list(self.steps), "fid": list(self.fid), "kid": list(self.kid)}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.steps, self.fid, self.kid = list(state["steps"]), list(state["fid"]), list(state["kid"])
 
 
 def binarize(masks: Tensor, threshold: float = 0.0) -> Tensor:

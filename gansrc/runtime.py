@@ -74,15 +74,27 @@ def pick_device(preferred: Optional[str] = None) -> torch.device:
     for a reproducible run; asking for a device that is not there is an error, not a
     silent fallback.
     """
-    name = preferred or os.environ.get("GANSRC_DEVICE") or ""
-    name = name.strip().lower()
+    source = "pick_device's argument" if preferred else "GANSRC_DEVICE"
+    raw = preferred or os.environ.get("GANSRC_DEVICE") or ""
+    name = raw.strip().lower()
     if name:
-        device = torch.device(name)
+        try:
+            device = torch.device(name)
+        except (RuntimeError, ValueError) as exc:
+            raise ValueError(
+                f"{source}={raw!r} is not a device PyTorch knows: use cpu, cuda, cuda:0 (a GPU's number) or mps"
+                + (", or unset GANSRC_DEVICE to pick the best device automatically." if source == "GANSRC_DEVICE" else ".")
+            ) from exc
+        if device.type not in ("cpu", "cuda", "mps"):
+            raise ValueError(f"{source}={raw!r}: the book runs on cpu, cuda or mps, not {device.type}.")
         if device.type == "cuda" and not torch.cuda.is_available():
             raise RuntimeError(
                 f"Device {name!r} was requested but PyTorch sees no CUDA GPU here. "
                 "Use 'cpu', or unset GANSRC_DEVICE to pick the best device automatically."
             )
+        if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+            raise RuntimeError(f"{source}={raw!r} asks for GPU {device.index}, but this machine has "
+                               f"{torch.cuda.device_count()} (numbered from 0).")
         if device.type == "mps" and not torch.backends.mps.is_available():
             raise RuntimeError(f"Device {name!r} was requested but MPS is not available here.")
         return device
@@ -122,6 +134,9 @@ def repo_root() -> Path:
 def data_dir() -> Path:
     """The bundled data folder: ``GANSRC_DATA`` if set, else ``data/`` beside the package."""
     env = os.environ.get("GANSRC_DATA")
+    if env and not Path(env).is_dir():
+        raise FileNotFoundError(f"GANSRC_DATA={env!r} is not a folder: point it at a folder holding the book's data "
+                                "(a copy of data/), or unset it to use the bundled one.")
     return Path(env) if env else repo_root() / "data"
 
 

@@ -24,6 +24,27 @@ def to_uint8(images: torch.Tensor) -> torch.Tensor:
     return ((images.detach().float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
 
 
+def check_image_values(images: torch.Tensor, what: str = "images") -> None:
+    """Refuse images a GAN cannot learn from as they are: anything but uint8 in [0, 255] or floats
+    in [-1, 1] (the range of a tanh generator), and NaN or infinite pixels."""
+    if images.dtype == torch.uint8:
+        return
+    if not images.dtype.is_floating_point:
+        raise ValueError(f"{what} are {images.dtype}; give uint8 in [0, 255] (e.g. images.clamp(0, 255).to(torch.uint8)) "
+                         "or floats in [-1, 1].")
+    if images.numel() == 0:
+        return
+    low, high = (float(v) for v in torch.aminmax(images.detach().float()))
+    if not (torch.isfinite(torch.tensor([low, high])).all()) or bool(torch.isnan(images).any()):
+        raise ValueError(f"{what} contain NaN or infinite values; fix the data before training.")
+    if low < -1.0 - 1e-4 or high > 1.0 + 1e-4:
+        raise ValueError(
+            f"{what} are floats in [{low:.4g}, {high:.4g}], outside [-1, 1], the range of a tanh generator: a GAN "
+            "trained on them learns nothing useful. Values in [0, 255]: pass them as uint8 "
+            "(images.round().to(torch.uint8)) or scale them, images / 127.5 - 1; values in [0, 1]: images * 2 - 1."
+        )
+
+
 class TensorBatches:
     """Endless random batches of ``(images, labels)`` from in-memory tensors.
 
@@ -55,6 +76,7 @@ class TensorBatches:
                 f"batch_size {batch_size} is larger than the data set ({n} images): "
                 f"use a batch size of at most {n}, or more data."
             )
+        check_image_values(images)
         self.device = torch.device(device)
         self.images = images.to(self.device)
         self.labels = None if labels is None else labels.to(self.device)
@@ -106,5 +128,6 @@ class TensorBatches:
         return {"epoch": self.epoch, "position": self.position, "seed": self.seed}
 
     def load_state_dict(self, state: dict) -> None:
-        self.epoch, self.position, self.seed = int(state["epoch"]), int(state["position"]), int(state["seed"])
+        # the seed is this object's own: a resume compares it with the checkpoint's (trainer settings)
+        self.epoch, self.position = int(state["epoch"]), int(state["position"])
         self._order = None

@@ -11,13 +11,10 @@ from typing import Iterable, Optional
 import numpy as np
 import torch
 
+from .decode import ImageFolderError, decode_image, image_array
 from .mnist import ImageSet
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
-
-
-class ImageFolderError(ValueError):
-    """A folder of images that cannot be used as it is (the message says why and where)."""
 
 
 def list_images(folder: Path, extensions: Iterable[str] = IMAGE_EXTENSIONS, skip_other_files: bool = False) -> list[Path]:
@@ -47,33 +44,21 @@ def list_images(folder: Path, extensions: Iterable[str] = IMAGE_EXTENSIONS, skip
 def load_image(path: Path, size: Optional[int], channels: int) -> np.ndarray:
     """Decode one image to a (H, W, C) uint8 array with ``channels`` 1 or 3.
 
-    Grayscale is converted to RGB (the value repeated) and RGB(A) to grayscale when asked;
-    an alpha channel is composited on white. When ``size`` is given the shorter side is
-    resized to it and the centre is cropped to ``size`` x ``size``.
+    The file is decoded by ``decode.decode_image`` (16-bit scaled, EXIF orientation applied,
+    transparency on white, grey repeated in R, G, B or colour to grey as asked). When ``size``
+    is given the shorter side is resized to it and the centre is cropped to ``size`` x ``size``.
     """
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
-    if channels not in (1, 3):
-        raise ValueError(f"channels must be 1 or 3, not {channels}.")
-    try:
-        with Image.open(path) as img:
-            img.load()  # decode now: truncated files fail here, not later
-            if img.mode in ("RGBA", "LA") or (img.mode == "P" and "transparency" in img.info):
-                rgba = img.convert("RGBA")
-                white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-                img = Image.alpha_composite(white, rgba)
-            img = img.convert("L" if channels == 1 else "RGB")
-            if size is not None:
-                w, h = img.size
-                scale = size / min(w, h)
-                img = img.resize((max(size, round(w * scale)), max(size, round(h * scale))), Image.BICUBIC)
-                w, h = img.size
-                left, top = (w - size) // 2, (h - size) // 2
-                img = img.crop((left, top, left + size, top + size))
-            array = np.asarray(img, dtype=np.uint8)
-    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-        raise ImageFolderError(f"Cannot read image {path}: {exc}. The file is corrupt or truncated; remove or replace it.") from exc
-    return array[:, :, None] if array.ndim == 2 else array
+    img = decode_image(path, channels)
+    if size is not None:
+        w, h = img.size
+        scale = size / min(w, h)
+        img = img.resize((max(size, round(w * scale)), max(size, round(h * scale))), Image.BICUBIC)
+        w, h = img.size
+        left, top = (w - size) // 2, (h - size) // 2
+        img = img.crop((left, top, left + size, top + size))
+    return image_array(img)
 
 
 def load_image_folder(folder: Path, size: int, channels: int = 3, skip_other_files: bool = False, progress: bool = True) -> ImageSet:

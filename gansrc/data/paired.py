@@ -19,6 +19,7 @@ from torch import Tensor
 
 from ..downloads import DownloadError, download_errors, failure_reason, fetch, safe_extract
 from ..runtime import runs_dir
+from .decode import decode_image
 from .folders import ImageFolderError, list_images
 
 PIX2PIX_DATASETS = ("facades", "cityscapes", "maps", "edges2shoes", "edges2handbags", "night2day")
@@ -99,7 +100,7 @@ def load_paired_folder(
     half to size x size (bicubic); without it every image must have the same size.
     ``channels`` gives the channels of A and of B (1 for masks and edge maps, 3 for photos).
     """
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be 'AtoB' or 'BtoA', not {direction!r}.")
@@ -110,11 +111,7 @@ def load_paired_folder(
     halves: list[list[np.ndarray]] = [[], []]
     first_shape = None
     for path in list_images(folder):
-        try:
-            with Image.open(path) as img:
-                array = np.asarray(img.convert("RGB"))
-        except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-            raise ImageFolderError(f"Cannot read image {path}: {exc}. The file is corrupt or truncated; remove or replace it.") from exc
+        array = np.asarray(decode_image(path, 3))  # the one decoding of every loader (decode.py)
         for side, (half, c) in enumerate(zip(split_pair(array, path), channels)):
             img = Image.fromarray(half)
             if size is not None and img.size != (size, size):

@@ -6,6 +6,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..data.batches import TensorBatches, to_signed_float
+from .settings import check_optimizer
 from .trainer import Trainer
 
 
@@ -13,9 +14,11 @@ class ClassifierTrainer(Trainer):
     """Cross-entropy training with Adam; logs the loss and the batch accuracy."""
 
     def __init__(self, model: nn.Module, batches: TensorBatches, *, lr: float = 1e-3, device: torch.device | str = "cpu", **kwargs) -> None:
+        check_optimizer(lr, (0.9, 0.999))
         model.to(device)
         super().__init__({"classifier": model}, {"classifier": torch.optim.Adam(model.parameters(), lr=lr)}, batches, device=device, desc=kwargs.pop("desc", "classifier"), **kwargs)
         self.model = model
+        self.record_settings(lr=lr)
 
     def train_step(self) -> dict[str, Tensor]:
         x, y = self.next_batch()

@@ -24,6 +24,7 @@ from ..data.unpaired import UnpairedBatches
 from .image2image import translate
 from .image_pool import ImagePool
 from .schedule import constant_then_linear_decay
+from .settings import non_negative_int
 from .trainer import Trainer, adam
 
 
@@ -66,6 +67,11 @@ class CycleGANTrainer(Trainer):
     ) -> None:
         if lambda_cycle < 0 or lambda_identity < 0:
             raise ValueError(f"lambda_cycle and lambda_identity are weights and cannot be negative ({lambda_cycle}, {lambda_identity}).")
+        non_negative_int("pool_size", pool_size, "It is how many past fakes each pool keeps (0: none).")
+        non_negative_int("decay_steps", decay_steps, "It is over how many steps the learning rate falls to 0.")
+        if constant_steps is not None:
+            non_negative_int("constant_steps", constant_steps, "It is how long the learning rate stays at lr.")
+        non_negative_int("sample_every", sample_every, "It is the number of steps between snapshots (0: none).")
         device = torch.device(device)
         generators = nn.ModuleDict({"ab": generator_ab, "ba": generator_ba}).to(device)
         discriminators = nn.ModuleDict({"a": discriminator_a, "b": discriminator_b}).to(device)
@@ -84,6 +90,9 @@ class CycleGANTrainer(Trainer):
         self.fixed_a = None if fixed_a is None else to_signed_float(fixed_a).to(device)
         self.fixed_b = None if fixed_b is None else to_signed_float(fixed_b).to(device)
         self.snapshots: list[tuple[int, Tensor, Tensor]] = []
+        self.record_settings(loss=loss, lambda_cycle=lambda_cycle, lambda_identity=lambda_identity, pool_size=pool_size,
+                             lr=lr, betas=betas, constant_steps=constant_steps, decay_steps=decay_steps,
+                             sample_every=sample_every, fused_adam=fused_adam)
 
     def train_step(self) -> dict[str, Tensor]:
         real_a, real_b = self.next_batch()

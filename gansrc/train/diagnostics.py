@@ -102,6 +102,21 @@ class TrainingDiagnostics:
         self._real_spread: Optional[float] = None
         self._last: dict[str, float] = {}
 
+    _STATE = ("_wins_streak", "_weak_streak", "_peak_gradient", "_collapse_streak", "_best_entropy", "_last_check",
+              "_real_spread", "_last")
+
+    def state_dict(self) -> dict:
+        """What was found and the running streaks (the trainer stores them in its checkpoints)."""
+        state = {name: getattr(self, name) for name in self._STATE}
+        state["found"] = [{"step": d.step, "kind": d.kind, "message": d.message} for d in self.found]
+        return state
+
+    def load_state_dict(self, state: dict) -> None:
+        for name in self._STATE:
+            if name in state:
+                setattr(self, name, state[name])
+        self.found = [Diagnosis(d["step"], d["kind"], d["message"]) for d in state.get("found", [])]
+
     @property
     def kinds(self) -> list[str]:
         """The kinds of problem found so far, in order."""

@@ -136,6 +136,10 @@ class DistributedGANTrainer(GANTrainer):
         with contextlib.redirect_stdout(io.StringIO()) if self.rank else contextlib.nullcontext():
             return super().resume()
 
+    def writes_checkpoints(self) -> bool:
+        """Rank 0 writes, so rank 0 holds the folder's lock; the other ranks of the run only read."""
+        return self.rank == 0
+
     def save_checkpoint(self) -> Optional[Path]:
         """Rank 0 writes; the others wait for it, so a checkpoint is complete before anyone goes on."""
         path = super().save_checkpoint() if self.rank == 0 else None

@@ -17,6 +17,7 @@ from torch import Tensor, nn
 
 from .. import losses as L
 from ..data.batches import TensorBatches, to_signed_float, to_uint8
+from .settings import non_negative_int
 from .trainer import Trainer, adam
 
 
@@ -56,8 +57,9 @@ class Pix2PixTrainer(Trainer):
     ) -> None:
         if discriminator is None and lambda_l1 <= 0:
             raise ValueError("Nothing to train: without a discriminator the L1 term is the only loss, so lambda_l1 must be positive.")
-        if lambda_l1 < 0:
+        if not lambda_l1 >= 0 or lambda_l1 == float("inf"):  # also refuses NaN
             raise ValueError(f"lambda_l1 must be 0 or more, not {lambda_l1}.")
+        non_negative_int("sample_every", sample_every, "It is the number of steps between snapshots (0: none).")
         channels = batches.images.shape[1]
         if not 0 < in_channels < channels:
             raise ValueError(f"in_channels={in_channels} but the batches hold {channels} channels (input + target stacked).")
@@ -73,6 +75,8 @@ class Pix2PixTrainer(Trainer):
         self.sample_every = sample_every
         self.fixed_inputs = None if fixed_inputs is None else to_signed_float(fixed_inputs).to(device)
         self.snapshots: list[tuple[int, Tensor]] = []
+        self.record_settings(in_channels=in_channels, lambda_l1=lambda_l1, loss=loss, lr=lr, betas=betas,
+                             adversarial=discriminator is not None, sample_every=sample_every, fused_adam=fused_adam)
 
     def split(self, batch: Tensor) -> tuple[Tensor, Tensor]:
         """A stacked batch into (inputs, targets)."""

@@ -16,15 +16,21 @@ from torch import Tensor, nn
 from .. import losses as L
 from ..data.batches import TensorBatches, to_uint8
 from ..runtime import progress
-from .checkpoint import CheckpointDir, CheckpointError
+from .checkpoint import CheckpointDir, CheckpointError, CheckpointMismatchError, check_trainer_state
 from .diagnostics import TrainingDiagnostics
 from .precision import Precision
+from .runlock import FolderInUseError, RunLock
+from .settings import check_batch_size, check_optimizer, compare, describe, non_negative_int, positive_int
 
 Callback = Callable[["Trainer", dict], None]
 
 
 class NonFiniteLossError(FloatingPointError):
     """A loss became NaN or infinite; training stopped before saving the damaged weights."""
+
+
+class InterruptedRunError(RuntimeError):
+    """``fit`` was stopped mid-run and there is no checkpoint to continue exactly from."""
 
 
 class Trainer:
@@ -34,6 +40,14 @@ class Trainer:
     ``log_every`` steps before one host synchronisation, so the loop never waits on the GPU
     for a progress bar. With ``checkpoint_dir`` set, ``fit`` resumes from the newest good
     checkpoint there and writes one every ``checkpoint_every`` steps and at the end.
+
+    While ``fit`` runs it holds the folder's lock (``runlock``): a second run on the same
+    folder is refused. The run's ``settings`` are stored in every checkpoint; a resume refuses
+    a checkpoint whose defining settings differ unless they are named in ``override``
+    (``settings.py`` says which may change). When ``fit`` is interrupted (Ctrl-C, an error),
+    the next ``fit`` on the same trainer goes back to the last checkpoint, so the run stays
+    exact; without one it refuses. Callbacks with ``state_dict``/``load_state_dict`` (the FID
+    tracker, the diagnostics) are saved and restored with the run.
     """
 
     #: logged gradient norms: a step the GradScaler skipped has none, so they average the applied steps
@@ -54,9 +68,13 @@ class Trainer:
         amp: Optional[bool] = None,
         callbacks: Iterable[Callback] = (),
         desc: str = "training",
+        override: Iterable[str] = (),
     ) -> None:
         if log_every < 1:
             raise ValueError("log_every must be at least 1.")
+        positive_int("checkpoint_every", checkpoint_every, "It is the number of steps between two checkpoints.")
+        positive_int("keep_last", keep_last, "It is how many checkpoints are kept.")
+        check_batch_size(models, getattr(batches, "batch_size", None))
         self.models = models
         self.optimizers = optimizers
         self.batches = batches
@@ -74,6 +92,14 @@ class Trainer:
         self._count = 0
         self._first_bad = torch.full((), -1, dtype=torch.long, device=self.device)
         self._resumed_from: Optional[Path] = None
+        self.override = tuple(override)
+        self.settings: dict = {}
+        self.record_settings(seed=seed, batch_size=getattr(batches, "batch_size", None), data_size=len(batches),
+                             data_seed=getattr(batches, "seed", None), data_augment=getattr(batches, "augment", None),
+                             log_every=log_every,
+                             checkpoint_every=checkpoint_every, keep_last=keep_last, device=self.device.type)
+        self._lock: Optional[RunLock] = None
+        self._interrupted: Optional[str] = None
 
     # ------------------------------------------------------------------ to override
     def train_step(self) -> dict[str, Tensor]:
@@ -98,11 +124,78 @@ class Trainer:
     def load_extra_state(self, state: dict) -> None:
         pass
 
+    def record_settings(self, **settings) -> None:
+        """Add settings that define this run (or may change on resume: ``settings.MAY_CHANGE``)."""
+        self.settings.update({k: describe(v) for k, v in settings.items()})
+
     # ------------------------------------------------------------------ the loop
     def fit(self, steps: int, show_progress: bool = True) -> dict[str, list[float]]:
-        """Train until ``self.step == steps`` (resuming first if a checkpoint exists)."""
-        if self.checkpoints is not None and self.step == 0:
-            self.resume()
+        """Train until ``self.step == steps`` (resuming first if a checkpoint exists).
+
+        Holds the checkpoint folder's lock meanwhile. After an interrupted ``fit`` it first goes
+        back to the last checkpoint (or refuses, without one), so the run stays exact.
+        """
+        steps = non_negative_int("steps", steps, "It is the step to train up to.")
+        if self.checkpoints is None:
+            self._continue_after_interrupt()
+            try:  # an interruption here can only be refused next time, not repaired
+                return self._loop(steps, show_progress)
+            except BaseException as exc:
+                self._interrupted = f"{type(exc).__name__} after step {self.step}"
+                raise
+        self._lock = RunLock(self.checkpoints.folder) if self.writes_checkpoints() else None
+        if self._lock is not None:
+            self._lock.acquire()
+        try:
+            if self._interrupted is None and self.step > 0:
+                self._check_folder_unchanged()
+            try:
+                if self._interrupted is not None:
+                    self._continue_after_interrupt()
+                elif self.step == 0:
+                    self.resume()
+                return self._loop(steps, show_progress)
+            except CheckpointMismatchError:
+                raise  # refused before anything was loaded: this trainer is as it was
+            except BaseException as exc:
+                self._interrupted = f"{type(exc).__name__} after step {self.step}"
+                raise
+        finally:
+            if self._lock is not None:
+                self._lock.release()
+            self._lock = None
+
+    def writes_checkpoints(self) -> bool:
+        """Whether this process writes the checkpoints (and so holds the folder's lock while training)."""
+        return True
+
+    def _continue_after_interrupt(self) -> None:
+        if self._interrupted is None:
+            return
+        if self.checkpoints is None or not self.checkpoints.paths():
+            raise InterruptedRunError(
+                f"The last fit() stopped in the middle of training ({self._interrupted}), so this trainer's weights "
+                "and optimiser state may be those of half a step, and there is no checkpoint to go back to. Run the "
+                "cell that builds the trainer again to start afresh; with checkpoint_dir set, fit() after an "
+                "interruption continues exactly from the last checkpoint."
+            )
+        print(f"The last fit() stopped in the middle of training ({self._interrupted}): going back to the last "
+              "checkpoint so that the run stays exact.")
+        self.resume()
+        self._interrupted = None
+
+    def _check_folder_unchanged(self) -> None:
+        """Between two fits of this trainer no other run may have written further checkpoints here."""
+        paths = self.checkpoints.paths()
+        newest = int(paths[-1].name[5:13]) if paths else 0
+        if newest > self.step:
+            raise FolderInUseError(
+                f"{self.checkpoints.folder} holds a checkpoint of step {newest}, beyond this trainer's step {self.step}: "
+                "another run has trained in this folder since this trainer last saved. Build the trainer again to "
+                "resume that run, or give this one another checkpoint_dir."
+            )
+
+    def _loop(self, steps: int, show_progress: bool = True) -> dict[str, list[float]]:
         bar = progress(total=steps, initial=self.step, desc=self.desc, disable=not show_progress)
         try:
             while self.step < steps:
@@ -118,6 +211,8 @@ class Trainer:
                     self._flush(bar)
                     self.save_checkpoint()
                 bar.update(1)
+                if self._lock is not None:
+                    self._lock.heartbeat()
         finally:
             bar.close()
         return self.history
@@ -181,7 +276,33 @@ class Trainer:
             "rng": rng,
             "history": self.history,
             "extra": self.extra_state(),
+            "settings": self.settings,
+            "callbacks": self._callback_states(),
         }
+
+    def _callback_keys(self) -> list[tuple[str, object]]:
+        """Callbacks that keep state, keyed by class name (and a count when there are several)."""
+        keyed, seen = [], {}
+        for callback in self.callbacks:
+            if hasattr(callback, "state_dict") and hasattr(callback, "load_state_dict"):
+                name = type(callback).__name__
+                seen[name] = seen.get(name, -1) + 1
+                keyed.append((name if seen[name] == 0 else f"{name}#{seen[name]}", callback))
+        return keyed
+
+    def _callback_states(self) -> dict:
+        return {key: callback.state_dict() for key, callback in self._callback_keys()}
+
+    def check_state(self, state: dict, source: str = "checkpoint") -> None:
+        """Raise unless ``state`` can be loaded whole: ``CheckpointMismatchError`` for another
+        trainer, architecture or run (settings), ``CheckpointError`` for a damaged file."""
+        if state.get("kind") != type(self).__name__:
+            raise CheckpointMismatchError(f"{source} was written by a {state.get('kind')}, not a {type(self).__name__}.")
+        check_trainer_state(state, self.models, self.optimizers, source)
+        saved = state.get("settings", {})
+        if not isinstance(saved, dict):
+            raise CheckpointError(f"{source}: its settings are not a table; the file is damaged.")
+        compare(saved, self.settings, source, self.override)
 
     def load_state_dict(self, state: dict, source: str = "checkpoint") -> None:
         if state.get("kind") != type(self).__name__:
@@ -196,7 +317,10 @@ class Trainer:
                 first = str(exc).splitlines()[1].strip() if len(str(exc).splitlines()) > 1 else str(exc)
                 raise CheckpointError(f"{source} was written by a different {name} architecture: {first}") from exc
         for name, opt in self.optimizers.items():
+            mine = [{k: v for k, v in g.items() if k not in ("params", "lr", "initial_lr")} for g in opt.param_groups]
             opt.load_state_dict(state["optimizers"][name])
+            for group, options in zip(opt.param_groups, mine):  # betas, fused...: this trainer's
+                group.update(options)
         self.precision.load_state_dict(state.get("scalers", {}))
         self.batches.load_state_dict(state["batches"])
         torch.set_rng_state(state["rng"]["torch"])
@@ -211,7 +335,11 @@ class Trainer:
         self.step = int(state["step"])
         self.history = {k: list(v) for k, v in state["history"].items()}
         self.load_extra_state(state.get("extra", {}))
+        for key, callback in self._callback_keys():
+            if key in state.get("callbacks", {}):
+                callback.load_state_dict(state["callbacks"][key])
         self._sums, self._count = {}, 0
+        self._first_bad = torch.full_like(self._first_bad, -1)
 
     def save_checkpoint(self) -> Optional[Path]:
         if self.checkpoints is None:
@@ -222,14 +350,37 @@ class Trainer:
         """Load the newest good checkpoint from ``checkpoint_dir``; True if one was found."""
         if self.checkpoints is None:
             return False
-        found = self.checkpoints.latest(map_location="cpu")
+        found = self.checkpoints.latest(map_location="cpu", check=self.check_state)
         if found is None:
             return False
         path, state = found
+        changes = compare(state.get("settings", {}), self.settings, str(path), self.override)
         self.load_state_dict(state, source=str(path))
+        self._apply_learning_rate(state.get("settings", {}).get("lr"))
+        if "seed" in self.override and state.get("settings", {}).get("seed", self.settings["seed"]) != self.settings["seed"]:
+            self.rng.manual_seed(self.settings["seed"])  # the new seed's noise from here on
         self._resumed_from = path
-        print(f"Resumed from {path} (step {self.step}).")
+        if changes:
+            print(f"Resumed from {path} (step {self.step}), with settings changed since that checkpoint, used from "
+                  f"now on: {'; '.join(changes)}.")
+        else:
+            print(f"Resumed from {path} (step {self.step}).")
         return True
+
+    def _apply_learning_rate(self, old: Optional[float]) -> None:
+        """After a resume, a learning rate changed since the checkpoint replaces the saved one
+        (scaled by any schedule's factor, whose base becomes the new rate)."""
+        new = self.settings.get("lr")
+        if old is None or new is None or old == new:
+            return
+        for opt in self.optimizers.values():
+            for group in opt.param_groups:
+                ratio = group["lr"] / old  # the schedule's factor now (1 without one)
+                group["lr"] = new if ratio == 1 else new * ratio
+                if "initial_lr" in group:
+                    group["initial_lr"] = new
+        for scheduler in getattr(self, "schedulers", {}).values():
+            scheduler.base_lrs = [new for _ in scheduler.base_lrs]
 
 
 def device_generator(device: torch.device) -> torch.Generator:
@@ -254,6 +405,7 @@ def adam(model: nn.Module, lr: float = 2e-4, betas: tuple[float, float] = (0.5, 
     operation of the update, several times faster for large networks (the U-Net), but rounded
     differently from the default loop, so it is opt-in there to keep the chapters' results.
     """
+    check_optimizer(lr, betas)
     if fused is None:
         fused = next(model.parameters()).is_cuda
     return torch.optim.Adam(model.parameters(), lr=lr, betas=betas, fused=True if fused else None)
@@ -309,6 +461,10 @@ class GANTrainer(Trainer):
     ) -> None:
         if d_steps < 1 or g_steps < 1:
             raise ValueError("d_steps and g_steps must be at least 1.")
+        positive_int("latent_dim", latent_dim, "It is the length of the generator's noise vector.")
+        non_negative_int("sample_every", sample_every, "It is the number of steps between snapshots (0: none).")
+        positive_int("n_samples", n_samples, "It is how many images each snapshot holds.")
+        check_labels(batches, num_classes)
         if not 0.0 <= label_smoothing < 1.0:
             raise ValueError(f"label_smoothing must be in [0, 1), not {label_smoothing} (0.1 makes the real target 0.9).")
         if gradient_penalty < 0:
@@ -340,6 +496,9 @@ class GANTrainer(Trainer):
         self.fixed_z = torch.randn(n_samples, latent_dim, generator=fixed).to(device)
         self.fixed_y = (torch.arange(n_samples) % num_classes).to(device) if num_classes else None
         self.snapshots: list[tuple[int, Tensor]] = []
+        self.record_settings(latent_dim=latent_dim, loss=loss, d_steps=d_steps, g_steps=g_steps, lr=lr, betas=betas,
+                             num_classes=num_classes, label_smoothing=label_smoothing, gradient_penalty=gradient_penalty,
+                             augment=augment, sample_every=sample_every, n_samples=n_samples, fused_adam=fused_adam)
 
     # -- sampling
     def noise(self, n: int) -> tuple[Tensor, Optional[Tensor]]:
@@ -439,3 +598,20 @@ class GANTrainer(Trainer):
 
     def load_extra_state(self, state: dict) -> None:
         self.snapshots = list(zip(state.get("snapshot_steps", []), state.get("snapshots", [])))
+
+
+def check_labels(batches, num_classes: Optional[int]) -> None:
+    """A conditional GAN needs integer labels in [0, num_classes); refuse others before training."""
+    if not num_classes:
+        return
+    positive_int("num_classes", num_classes, "It is the number of classes the networks are conditioned on.")
+    labels = getattr(batches, "labels", None)
+    if labels is None:
+        raise ValueError(f"num_classes={num_classes} makes the GAN conditional, but the batches have no labels: "
+                         "pass them, TensorBatches(images, labels, ...), or leave num_classes unset.")
+    if labels.dtype.is_floating_point or labels.dtype == torch.bool:
+        raise ValueError(f"labels must be integers (class indices), not {labels.dtype}: use labels.long().")
+    low, high = int(labels.min()), int(labels.max())
+    if low < 0 or high >= num_classes:
+        raise ValueError(f"labels run from {low} to {high}, but num_classes={num_classes} needs them in "
+                         f"0..{num_classes - 1}: raise num_classes or fix the labels.")
