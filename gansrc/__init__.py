@@ -25,9 +25,9 @@ class ChapterRun:
     """What a chapter needs to know about how it runs.
 
     ``budget`` is the fraction of each full-mode training length that runs (1: all of it).
-    The papermill pass of the tests runs every chapter's full configuration at a tiny budget
-    (``-p SMOKE False -p BUDGET 0.002``): full widths, image sizes and batch sizes, with only
-    the training loops and the numbers of images made or scored shortened.
+    The papermill pass of the tests (``make fullpass``: ``-p SMOKE False -p BUDGET 0.0002``) runs
+    every chapter's full configuration that way: full widths, image sizes and batch sizes, with
+    only the training loops and the numbers of images made or scored shortened.
     """
 
     smoke: bool
