@@ -33,6 +33,7 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "book" / "_build" / "fullpass"
+DATA = ROOT / "data"  # the bundled data, which full mode must leave as it is
 # the book build's variables that would turn the chapters back into smoke mode or pin the device
 DROPPED = ("GANSRC_SMOKE", "GANSRC_DEVICE", "GANSRC_STATIC", "GANSRC_RUNS", "GANSRC_BUDGET")
 
@@ -55,7 +56,7 @@ def skipped_lines(notebook: Path) -> list[str]:
 
 def run_chapter(notebook: Path, budget: float, threads: int, timeout: float) -> dict:
     """Execute one chapter in full mode at ``budget``; returns its result record."""
-    out = OUT / notebook.relative_to(ROOT / "chapters")
+    out = OUT / notebook.parent.name / notebook.name  # e.g. fullpass/en/02_gan.ipynb
     out.parent.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if k not in DROPPED}
     runs = Path(tempfile.mkdtemp(prefix=f"fullpass-{notebook.stem}-"))
@@ -74,7 +75,7 @@ def run_chapter(notebook: Path, budget: float, threads: int, timeout: float) -> 
     seconds = time.perf_counter() - start
     skipped = skipped_lines(out) if out.exists() else []
     return {"chapter": notebook.stem, "ok": ok, "seconds": round(seconds, 1), "skipped": skipped,
-            "executed": str(out.relative_to(ROOT)), "log": "" if ok else log[-6000:]}
+            "executed": str(out), "log": "" if ok else log[-6000:]}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,9 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     notebooks = [p.resolve() for p in args.notebooks] or sorted((ROOT / "chapters" / "en").glob("*.ipynb"))
     threads = max(1, (os.cpu_count() or 1) // args.jobs)
-    before = data_fingerprint(ROOT / "data")
+    before = data_fingerprint(DATA)
     print(f"Full configuration of {len(notebooks)} chapters at budget {args.budget}, {args.jobs} at a time "
-          f"({threads} thread{'s' * (threads > 1)} each); executed notebooks in {OUT.relative_to(ROOT)}/", flush=True)
+          f"({threads} thread{'s' * (threads > 1)} each); executed notebooks in {OUT}/", flush=True)
     start = time.perf_counter()
 
     def one(nb: Path) -> dict:
@@ -98,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with ThreadPoolExecutor(args.jobs) as pool:
         results = list(pool.map(one, notebooks))
-    after = data_fingerprint(ROOT / "data")
+    after = data_fingerprint(DATA)
     changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "timings.json").write_text(json.dumps(
