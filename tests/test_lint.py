@@ -24,3 +24,25 @@ def test_ruff_reads_every_chapter_and_module():
 def test_ruff_finds_nothing():
     result = _ruff("check", "--no-cache", "--output-format", "concise", *TARGETS)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# Calls whose first torch release is known, and that release. A floor in pyproject.toml below the
+# newest of those the code makes would install a torch the code cannot run on.
+TORCH_SINCE = {
+    "torch.nn.utils.get_total_norm": (2, 6),
+    "torch.amp.GradScaler": (2, 3),
+    "torch.amp.autocast": (2, 4),
+    "weights_only=True": (1, 13),
+}
+
+
+def test_the_torch_floor_covers_every_call_the_code_makes():
+    import re
+
+    found = re.search(r'"torch>=(\d+)\.(\d+)', (ROOT / "pyproject.toml").read_text())  # (tomllib: Python 3.11+)
+    floor = (int(found[1]), int(found[2]))
+    source = "\n".join(p.read_text() for p in ROOT.glob("gansrc/**/*.py"))
+    used = {call: since for call, since in TORCH_SINCE.items() if re.search(re.escape(call), source)}
+    assert "torch.nn.utils.get_total_norm" in used  # the table is read against the real code
+    needed = max(used.values())
+    assert floor >= needed, f"pyproject.toml asks for torch>={floor}, the code calls {max(used, key=used.get)} (torch {needed})"
