@@ -22,6 +22,7 @@ import argparse
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -71,7 +72,7 @@ def run_chapter(notebook: Path, budget: float, threads: int, timeout: float) -> 
     except subprocess.TimeoutExpired as exc:
         ok, log = False, f"timed out after {timeout:.0f} s\n{exc.stderr or ''}"
     finally:
-        subprocess.run(["rm", "-rf", str(runs)], check=False)
+        shutil.rmtree(runs, ignore_errors=True)
     seconds = time.perf_counter() - start
     skipped = skipped_lines(out) if out.exists() else []
     return {"chapter": notebook.stem, "ok": ok, "seconds": round(seconds, 1), "skipped": skipped,
