@@ -51,8 +51,9 @@ $(STAMP): pyproject.toml constraints.txt
 test: unit notebooks fullpass
 	@$(MAKE) --no-print-directory site-test
 
+# Two test processes (pytest-xdist) on two cores: each test runs PyTorch on one thread.
 unit: | $(STAMP)
-	$(BIN)/python -m pytest tests -q -m "not browser" --durations=5
+	$(BIN)/python -m pytest tests -q -m "not browser" -n $(NB_JOBS) --durations=5
 
 # The built site in headless Chromium (Debian's package, installed here when missing).
 site-test: book $(CHROMIUM) | $(STAMP)
