@@ -199,3 +199,61 @@ def test_chapter_ends_with_exercises_and_folded_solutions(path):
             assert {k: cell.metadata.get(k) for k in HIDDEN_CODE} == HIDDEN_CODE, f"{path.name}: solution code must be folded"
             assert cell.execution_count is not None, f"{path.name}: solution code must run in smoke mode (make outputs)"
     assert numbers == list(range(1, len(questions) + 1)), f"{path.name}: solutions {numbers} for {len(questions)} exercises"
+
+
+# ---------------------------------------------------------------- code that reads on the page
+COLUMN = 90  # characters of code the rendered page shows without scrolling sideways
+
+
+def too_wide(source: str) -> list[str]:
+    return [line for line in source.splitlines() if len(line) > COLUMN]
+
+
+def test_width_check_notices_a_wide_line():
+    assert too_wide("x = 1\n" + "y = " + "1" * (COLUMN - 4)) == []
+    assert too_wide("x = 1\n" + "y = " + "1" * (COLUMN - 3)) == ["y = " + "1" * (COLUMN - 3)]
+
+
+@pytest.mark.parametrize("path", EN + ES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_chapter_code_fits_the_column(path):
+    """Every code line of a chapter, in its .md source and its notebook, fits the page's column."""
+    for cells, kind in ((jupytext.read(path.with_suffix(".md")).cells, ".md"), (read(path).cells, ".ipynb")):
+        for i, cell in enumerate(c for c in cells if c.cell_type == "code"):
+            wide = too_wide(cell.source)
+            assert not wide, f"{path.name} ({kind}) code cell {i}: {len(wide)} lines over {COLUMN} characters: {wide[0]!r}"
+
+
+def printed_sources() -> dict[str, object]:
+    """What the chapters print with inspect.getsource: {"Name.attr": the object}, resolved through
+    the chapter's own `from gansrc... import Name` lines."""
+    import ast
+    import importlib
+
+    printed = {}
+    for path in EN:
+        sources = [c.source for c in code_cells(read(path))]
+        imports = {}
+        for node in ast.walk(ast.parse("\n".join(sources))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("gansrc"):
+                imports.update({alias.asname or alias.name: (node.module, alias.name) for alias in node.names})
+        for node in ast.walk(ast.parse("\n".join(sources))):
+            if isinstance(node, ast.Call) and ast.unparse(node.func) in ("inspect.getsource", "getsource"):
+                name = ast.unparse(node.args[0])
+                head, *rest = name.split(".")
+                assert head in imports, f"{path.name} prints the source of {name}, not imported from gansrc"
+                module, attr = imports[head]
+                obj = getattr(importlib.import_module(module), attr)
+                for part in rest:
+                    obj = getattr(obj, part)
+                printed[name] = obj
+    return printed
+
+
+def test_printed_gansrc_source_fits_the_column():
+    import inspect
+
+    printed = printed_sources()
+    assert "TutorialGAN.step" in printed  # chapter 08 prints it: the search reads the real chapters
+    for name, obj in printed.items():
+        wide = too_wide(inspect.getsource(obj))
+        assert not wide, f"the chapters print {name}, whose source has lines over {COLUMN} characters: {wide[0]!r}"

@@ -123,10 +123,12 @@ class TutorialGAN:
         target = torch.full((b,), 1.0, device=self.device)
         err_real = self.criterion(self._d(real, labels), target)
         err_real.backward()
-        noise = torch.randn(b, self.latent_dim, device=self.device, generator=self.noise_generator)
+        noise = torch.randn(b, self.latent_dim, device=self.device,
+                            generator=self.noise_generator)
         fake_labels = None
         if self.num_classes:
-            fake_labels = torch.randint(self.num_classes, (b,), device=self.device, generator=self.noise_generator)
+            fake_labels = torch.randint(self.num_classes, (b,), device=self.device,
+                                        generator=self.noise_generator)
         fake = self._g(noise, fake_labels)
         target.fill_(0.0)
         err_fake = self.criterion(self._d(fake.detach(), fake_labels), target)
