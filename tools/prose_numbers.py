@@ -66,7 +66,7 @@ HIDDEN = re.compile(
     re.S | re.M,
 )
 IMAGE_SIZE = re.compile(rf"\d+(?:[{SPACES}]?[x×][{SPACES}]?\d+)+(?![\w.,]?\d)")
-LINE_NUMBER = re.compile(r"^\s*(?:#+\s*|[-*]\s+)?\d+(?:\.\d+)*\.?(?=\s)", re.M)  # "# 4. GANs", "1. Train"
+LINE_NUMBER = re.compile(r"^\s*(?:#+\s*)?\d+(?:\.\d+)*\.(?=\s)|^\s*#+\s*\d+(?=\s)", re.M)  # "# 4. GANs", "1. Train"
 NUMBER = {
     "en": re.compile(rf"(?P<sign>[-−])?(?P<int>\d{{1,3}}(?:,\d{{3}})+|\d+)(?:\.(?P<frac>\d+))?(?P<pct>[{SPACES}]?%)?"),
     "es": re.compile(rf"(?P<sign>[-−])?(?P<int>\d{{1,3}}(?:[.{SPACES}]\d{{3}})+|\d+)(?:[,.](?P<frac>\d+))?(?P<pct>[{SPACES}]?%)?"),
@@ -113,6 +113,7 @@ def _sentence(text: str, start: int, end: int) -> str:
     return " ".join(text[left + 1: right + 1].split())
 
 
+MILLION = re.compile(rf"[{SPACES}-](?:million|mill[oó]n|millones)\b")
 MATH_DECIMAL = re.compile(r"[-−]?\d+\.\d{2,}")  # "9{,}248" in math is arithmetic
 
 
@@ -148,7 +149,7 @@ def prose_quotes(markdown: str, lang: str, code_values: set[Decimal] = frozenset
             if match is None:
                 continue
         after = text[match.end(): match.end() + 1]
-        if before.isalnum() or before in "_-" or (after.isalpha() and after not in "x×") or after in "_":
+        if before.isalnum() or before in "_-" or (after.isalpha() and after not in "x×") or after == "_":
             continue  # glued to a word: pix2pix, bf16, 2nd, ResNet-9
         whole = match["int"]
         if len(whole) == 2 and whole.startswith("0") and not match["frac"]:
@@ -157,6 +158,9 @@ def prose_quotes(markdown: str, lang: str, code_values: set[Decimal] = frozenset
         if all(v == v.to_integral() and 1950 <= v <= 2039 and d == 0 for v, d in readings) and "," not in whole \
                 and "." not in whole and not match["pct"]:
             continue  # a year
+        scale = MILLION.match(text, match.end())
+        if scale:  # "54.4 million": the value, to the precision written
+            readings = tuple((v.scaleb(6), d - 6) for v, d in readings)
         percent = bool(match["pct"])
         if any(v in code_values or (percent and v / 100 in code_values) for v, _ in readings):
             continue  # a literal in the chapter's code: a setting, not a measurement
