@@ -14,7 +14,7 @@ measurements are exempt by these rules, applied before the search:
   beside ``run.steps(30000)``; a percentage may match a fraction literal);
 * chapter numbers written with a leading zero ("chapter 02") and numbers after a word that counts
   the book itself (chapter, exercise, section, ...); the number opening a heading or list item;
-* years (1950-2039 as plain integers), image sizes ("28x28", "256 × 256"), numbers glued to a
+* years (1800-2039 as plain integers), image sizes ("28x28", "256 × 256"), numbers glued to a
   word ("pix2pix", "ResNet-9", "bf16", "2nd");
 * an entry of ``chapters/prose_numbers.yaml``: per chapter, a number with the reason it is
   exempt (a value a paper reports, a derived count). Each entry must occur in both languages.
@@ -114,19 +114,19 @@ def _sentence(text: str, start: int, end: int) -> str:
 
 
 MILLION = re.compile(rf"[{SPACES}-](?:million|mill[oó]n|millones)\b")
-MATH_DECIMAL = re.compile(r"[-−]?\d+\.\d{2,}")  # "9{,}248" in math is arithmetic
+MATH_DECIMAL = {  # in English math "9{,}248" is a thousands separator, in Spanish "0{,}98" a decimal comma
+    "en": re.compile(r"[-−]?\d+\.\d{2,}"),
+    "es": re.compile(r"[-−]?(?:\d+\.\d{2,}|0\{,\}\d{2,})"),
+}
 
 
 def _blank(span: str, lang: str) -> str:
     """A hidden span as spaces, except that math keeps its decimals of two or more places:
     "$D(x) = 0.98$" quotes a measurement, "$\\beta_1 = 0.5$" a setting."""
-    kept = [" "] * len(span)
-    for i, ch in enumerate(span):
-        if ch == "\n":
-            kept[i] = ch
+    kept = [ch if ch == "\n" else " " for ch in span]
     if span.startswith("$") and not span.startswith("$$"):
-        for m in MATH_DECIMAL.finditer(span):
-            number = m.group(0)
+        for m in MATH_DECIMAL[lang].finditer(span):
+            number = m.group(0).replace("{,}", ",")
             kept[m.start(): m.start() + len(number)] = number
     return "".join(kept)
 
@@ -155,7 +155,7 @@ def prose_quotes(markdown: str, lang: str, code_values: set[Decimal] = frozenset
         if len(whole) == 2 and whole.startswith("0") and not match["frac"]:
             continue  # a chapter: 02
         readings = _readings(match, lang)
-        if all(v == v.to_integral() and 1950 <= v <= 2039 and d == 0 for v, d in readings) and "," not in whole \
+        if all(v == v.to_integral() and 1800 <= v <= 2039 and d == 0 for v, d in readings) and "," not in whole \
                 and "." not in whole and not match["pct"]:
             continue  # a year
         scale = MILLION.match(text, match.end())
