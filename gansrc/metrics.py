@@ -91,6 +91,22 @@ def fid_kid(real: Tensor, fake: Tensor, classifier: nn.Module, batch_size: int =
                             n_fake=len(fake), seed=seed)(fake)
 
 
+def real_floor(real: Tensor, classifier: nn.Module, n: Optional[int] = None, seed: int = 0, **options) -> dict[str, float]:
+    """FID and KID between two disjoint halves of ``n`` real images drawn at random (seeded)
+    from ``real``: the score a perfect generator would get, the floor of the scale.
+
+    The halves are shuffled, not the first and last images: a data set stored in order (the MNIST
+    test set holds two groups of writers one after the other) would otherwise put different
+    writers on each side. The unbiased KID of two samples of one distribution scatters around
+    zero, so it can come out slightly negative. ``options`` go to :func:`fid_kid`.
+    """
+    n = len(real) if n is None else n
+    if not 2 <= n <= len(real):
+        raise ValueError(f"real_floor needs 2 <= n <= {len(real)} (the real images given), got n={n}")
+    order = torch.randperm(len(real), generator=torch.Generator().manual_seed(seed))[:n]
+    return fid_kid(real[order[: n // 2]], real[order[n // 2:]], classifier, **options)
+
+
 def class_histogram(classifier: nn.Module, images: Tensor, num_classes: int = 10) -> Tensor:
     """How many of ``images`` the classifier assigns to each class (exposes mode collapse)."""
     return torch.bincount(predict(classifier, images), minlength=num_classes)

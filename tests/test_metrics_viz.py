@@ -1,6 +1,7 @@
 import math
 
 import matplotlib
+import pytest
 import torch
 
 matplotlib.use("Agg")
@@ -33,6 +34,19 @@ def test_kid_does_not_disturb_the_global_rng():
     torch.manual_seed(0)
     metrics.fid_kid(DS.images[:300], DS.images[300:600], CLF)
     assert torch.equal(torch.rand(3), expected)
+
+
+def test_the_real_floor_shuffles_an_ordered_set():
+    """Two halves of a set sorted by digit are far apart when split in order, close when the
+    floor draws them at random; the draw is seeded and its halves disjoint."""
+    ordered = DS.images[DS.labels.argsort(stable=True)][::10]  # 1,000 digits: 0s first, 9s last
+    in_order = metrics.fid_kid(ordered[:500], ordered[500:], CLF, kid_subset_size=100)
+    floor = metrics.real_floor(ordered, CLF, kid_subset_size=100)
+    assert floor["fid"] < 0.1 * in_order["fid"]
+    assert metrics.real_floor(ordered, CLF, kid_subset_size=100) == floor
+    assert metrics.real_floor(ordered, CLF, n=600, seed=1, kid_subset_size=100)["fid"] < 0.2 * in_order["fid"]
+    with pytest.raises(ValueError, match="n=1001"):
+        metrics.real_floor(ordered, CLF, n=1001)
 
 
 def test_class_histogram_and_entropy():
