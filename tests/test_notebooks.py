@@ -1,6 +1,7 @@
 """Checks on the chapter notebooks themselves (their execution is `pytest --nbval chapters/`)."""
 from __future__ import annotations
 
+import functools
 import importlib.util
 import io
 import os
@@ -61,6 +62,7 @@ def test_parity_check_notices_a_changed_cell():
     assert code_tokens("x = 1") != code_tokens("x = 2")
 
 
+@functools.lru_cache(maxsize=None)
 def _notebooks_tool():
     spec = importlib.util.spec_from_file_location("book_notebooks", ROOT / "tools" / "notebooks.py")
     module = importlib.util.module_from_spec(spec)
