@@ -14,7 +14,7 @@ EXECUTED := $(NOTEBOOKS:chapters/%=book/_build/executed/chapters/%)
 PACKAGE := pyproject.toml conftest.py $(shell find gansrc -name '*.py') $(wildcard data/*)
 SITE := book/_build/html/.built
 FULLPASS := book/_build/fullpass/.passed
-SITE_SOURCES := _toc.yml tools/notebooks.py $(wildcard book/_config.yml book/references.bib book/*/*.md book/_ext/*.py book/_static/*) \
+SITE_SOURCES := _toc.yml tools/notebooks.py tools/colab_markdown.py $(wildcard book/_config.yml book/references.bib book/*/*.md book/_ext/*.py book/_static/*) \
 	$(wildcard chapters/en/*.md chapters/es/*.md)
 CHROMIUM ?= /usr/bin/chromium
 
@@ -34,7 +34,7 @@ help:
 	@echo "                run by papermill at BUDGET=$(BUDGET), then the site built and checked in Chromium"
 	@echo "make fullpass   only the papermill pass: each chapter with SMOKE=False at a small training budget"
 	@echo "make outputs    re-execute the chapters and store their outputs (after changing a chapter)"
-	@echo "make sync       regenerate chapters/*/*.ipynb from their paired .md sources"
+	@echo "make sync       write chapters/*/*.ipynb from their .md sources (markup converted for Colab)"
 	@echo "make classifier retrain data/mnist_classifier.pt (the weights the metrics use)"
 	@echo "make bench      the CI-sized benchmark: tutorial loop vs gansrc's trainer (python -m gansrc.bench --quick)"
 

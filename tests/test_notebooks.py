@@ -1,6 +1,8 @@
 """Checks on the chapter notebooks themselves (their execution is `pytest --nbval chapters/`)."""
 from __future__ import annotations
 
+import functools
+import importlib.util
 import io
 import os
 import shutil
@@ -60,10 +62,19 @@ def test_parity_check_notices_a_changed_cell():
     assert code_tokens("x = 1") != code_tokens("x = 2")
 
 
+@functools.lru_cache(maxsize=None)
+def _notebooks_tool():
+    spec = importlib.util.spec_from_file_location("book_notebooks", ROOT / "tools" / "notebooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.mark.parametrize("path", EN + ES, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_notebook_matches_its_markdown_source(path):
-    """The .ipynb was regenerated after the last edit of its .md (run `make sync`)."""
-    source = jupytext.read(path.with_suffix(".md"))
+    """The .ipynb was regenerated after the last edit of its .md (run `make sync`): the same
+    cells, the markdown converted for Colab (tools/colab_markdown.py)."""
+    source = _notebooks_tool().colab_notebook(path.with_suffix(".md"))
     nb = read(path)
     strip = lambda cells: [(c.cell_type, c.source.strip()) for c in cells]  # noqa: E731
     assert strip(source.cells) == strip(nb.cells), f"{path.name} and its .md differ: run `make sync`"
@@ -99,7 +110,7 @@ def test_colab_cell_is_the_same_everywhere_and_names_the_configured_repository()
     assert len(sources) == 1, "every chapter must start with the same Colab cell"
     source = sources.pop()
     repo = CONFIG["repository"]
-    assert f'"{repo["url"]}"' in source and f'"--branch", "{repo["branch"]}"' in source
+    assert f'"{repo["url"]}", "{repo["branch"]}"' in source and '"--branch", REVISION' in source
     assert "mount" not in source and "drive" not in source, "the Colab cell must not mount anything without asking"
 
 
@@ -172,6 +183,7 @@ def test_chapter_ends_with_exercises_and_folded_solutions(path):
     exercises_title, solutions_title, solution_word = EXERCISES[path.parent.name]
     nb = read(path)
     cells = nb.cells
+    source = jupytext.read(path.with_suffix(".md")).cells  # the same cells, in MyST
     starts = [i for i, c in enumerate(cells) if c.cell_type == "markdown" and exercises_title in c.source.splitlines()]
     assert len(starts) == 1, f"{path.name}: one markdown cell must have the heading {exercises_title!r}"
     at = starts[0]
@@ -187,13 +199,16 @@ def test_chapter_ends_with_exercises_and_folded_solutions(path):
     assert "solutions" in nb.metadata.get("colab", {}).get("collapsed_sections", []), "Colab must open with the solutions folded"
 
     numbers = []
-    for cell in cells[at + 2:]:
+    for cell, myst in zip(cells[at + 2:], source[at + 2:]):
         if cell.cell_type == "markdown":
             assert cell.metadata.get("jupyter", {}).get("source_hidden") is True, f"{path.name}: solution text not folded in Jupyter"
-            head = cell.source.strip().splitlines()
+            head = myst.source.strip().splitlines()
             assert head[0].startswith(f":::{{admonition}} {solution_word} ") and head[1] == ":class: dropdown", \
-                f"{path.name}: every solution is a dropdown admonition titled '{solution_word} N'"
-            numbers.append(int(head[0].rsplit(" ", 1)[1]))
+                f"{path.name}: every solution is a dropdown admonition titled '{solution_word} N' (on the website)"
+            number = int(head[0].rsplit(" ", 1)[1])
+            assert cell.source.startswith(f"<details>\n<summary>{solution_word} {number}</summary>\n"), \
+                f"{path.name}: solution {number} must be folded in a <details> block on Colab"
+            numbers.append(number)
         else:
             assert "hide-cell" in cell.metadata.get("tags", []), f"{path.name}: solution code must be tagged hide-cell"
             assert {k: cell.metadata.get(k) for k in HIDDEN_CODE} == HIDDEN_CODE, f"{path.name}: solution code must be folded"
