@@ -1,9 +1,13 @@
 """The live widgets of chapters 03 (latent sliders) and 04 (digit picker), built on tiny
 generators without a kernel: each builds, shows a picture, and a changed control redraws it
-from the new value. (tests/test_lab.py runs chapter 04's picker in JupyterLab itself.)"""
+from the new value; the chapters' own widget cells, run as in a live notebook, show them.
+(tests/test_lab.py runs chapter 04's picker in JupyterLab itself.)"""
 from __future__ import annotations
 
 import io
+import json
+from pathlib import Path
+from types import SimpleNamespace
 
 import matplotlib
 import pytest
@@ -19,6 +23,7 @@ from gansrc.models import ConditionalDiscriminator, ConditionalGenerator, MLPGen
 from gansrc.train import GANTrainer  # noqa: E402
 
 widgets = pytest.importorskip("ipywidgets")
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def parts(box):
@@ -130,3 +135,43 @@ def test_interactive_shows_the_widget_unless_the_build_is_static(cgan, monkeypat
     assert shown == [widget] and isinstance(widget, widgets.VBox)
     monkeypatch.setenv("GANSRC_STATIC", "1")
     assert viz.interactive(lambda: viz.digit_picker(cgan), lambda: static) is static
+
+
+def chapter_cell(chapter: str, marker: str) -> str:
+    """The source of the one code cell of ``chapters/en/<chapter>.ipynb`` that contains ``marker``."""
+    nb = json.loads((ROOT / "chapters" / "en" / f"{chapter}.ipynb").read_text())
+    found = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code" and marker in "".join(c["source"])]
+    assert len(found) == 1, f"{chapter}: {len(found)} cells contain {marker!r}"
+    return found[0]
+
+
+def run_widget_cell(source: str, names: dict, monkeypatch):
+    """Run a chapter's widget cell as a live notebook does (GANSRC_STATIC unset) and return the
+    widget it displays."""
+    shown = []
+    monkeypatch.setattr("IPython.display.display", shown.append)
+    monkeypatch.delenv("GANSRC_STATIC", raising=False)
+    exec(compile(source, "<chapter cell>", "exec"), {"torch": torch, "plt": matplotlib.pyplot, "viz": viz, **names})
+    assert len(shown) == 1 and isinstance(shown[0], widgets.VBox), shown
+    return shown[0]
+
+
+def test_chapter_04s_picker_cell_shows_a_live_picker(cgan, monkeypatch):
+    box = run_widget_cell(chapter_cell("04_conditional_gan", "viz.digit_picker("), {"cgan": cgan, "run": SimpleNamespace(device=cgan.device)}, monkeypatch)
+    controls, image, error = parts(box)
+    before = bytes(image.value)
+    controls["digit"].value = 0
+    assert bytes(image.value) != before and error.value == ""
+
+
+def test_chapter_03s_latent_cell_shows_live_sliders(monkeypatch):
+    torch.manual_seed(0)
+    generator = MLPGenerator(latent_dim=100, image_shape=(1, 8, 8), hidden=(16,), batchnorm=False).eval()
+    codes = torch.randn(32, 100)
+    names = {"G_trained": generator, "starts": codes[:8], "ends": codes[8:16], "base": codes[16:32],
+             "ink_direction": torch.randn(100), "slerp": lambda a, b, t: (1 - t) * a + t * b}
+    controls, image, error = parts(run_widget_cell(chapter_cell("03_dcgan", "viz.latent_sliders("), names, monkeypatch))
+    assert set(controls) == {"pair", "t", "alpha"} and controls["pair"].max == 7
+    before = bytes(image.value)
+    controls["alpha"].value = 1.5
+    assert bytes(image.value) != before and error.value == ""
