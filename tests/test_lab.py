@@ -29,6 +29,7 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTER = ROOT / "chapters" / "en" / "04_conditional_gan.ipynb"
+LOCAL = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # 127.0.0.1 directly, whatever *_proxy says
 PICKER = "viz.digit_picker("  # the source of the picker's cell contains this
 RUN_SECONDS = 480  # the cells up to the picker: ~25 s under nbval, 190-220 s in Lab on a 2-core machine at load 8
 # The picture of the widget, read back as a data: URL (ipywidgets shows it as a blob: URL).
@@ -110,7 +111,7 @@ def lab(tmp_path_factory, missing):
             if server.poll() is not None:
                 pytest.fail(f"JupyterLab exited with {server.returncode}:\n{(home / 'server.log').read_text()[-3000:]}")
             try:
-                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=5) as r:
+                with LOCAL.open(f"{base}/api/status?token={token}", timeout=5) as r:
                     if r.status == 200:
                         break
             except OSError:
@@ -131,7 +132,7 @@ def stop(server: subprocess.Popen, base: str, token: str, children) -> None:
     import psutil
 
     try:
-        urllib.request.urlopen(urllib.request.Request(f"{base}/api/shutdown?token={token}", method="POST"), timeout=10)
+        LOCAL.open(urllib.request.Request(f"{base}/api/shutdown?token={token}", method="POST"), timeout=10)
     except OSError:
         pass
     try:
