@@ -31,7 +31,8 @@ export GANSRC_STATIC := 1
 help:
 	@echo "make book       build the site into book/_build/html (executes the chapters in smoke mode)"
 	@echo "make test       unit tests, every chapter checked with pytest --nbval, every chapter's full configuration"
-	@echo "                run by papermill at BUDGET=$(BUDGET), then the site built and checked in Chromium"
+	@echo "                run by papermill at BUDGET=$(BUDGET), then the site built and checked in Chromium,"
+	@echo "                and chapter 04's widgets run in JupyterLab there"
 	@echo "make fullpass   only the papermill pass: each chapter with SMOKE=False at a small training budget"
 	@echo "make outputs    re-execute the chapters and store their outputs (after changing a chapter)"
 	@echo "make sync       write chapters/*/*.ipynb from their .md sources (markup converted for Colab)"
@@ -55,7 +56,8 @@ test: unit notebooks fullpass
 unit: | $(STAMP)
 	$(BIN)/python -m pytest tests -q -m "not browser" -n $(NB_JOBS) --durations=5
 
-# The built site in headless Chromium (Debian's package, installed here when missing).
+# The built site in headless Chromium (Debian's package, installed here when missing), and
+# chapter 04's digit picker run in JupyterLab in the same browser (tests/test_lab.py).
 site-test: book $(CHROMIUM) | $(STAMP)
 	GANSRC_SITE_TEST=1 $(BIN)/python -m pytest tests -q -m browser -p no:cacheprovider
 

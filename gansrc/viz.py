@@ -196,3 +196,75 @@ def interactive(build_widget: Callable[[], object], static: Callable[[], object]
         return static()
     display(widget)
     return widget
+
+
+def figure_png(fig, dpi: int = 100) -> bytes:
+    """A matplotlib figure as PNG bytes; the figure is closed (nothing is left for Jupyter to show)."""
+    from io import BytesIO
+
+    buffer = BytesIO()
+    try:
+        fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    finally:
+        plt.close(fig)
+    return buffer.getvalue()
+
+
+def live_figure(controls: dict, draw: Callable[..., object]):
+    """ipywidgets ``controls`` above a picture that ``draw(**values)`` (a matplotlib figure)
+    redraws whenever one of them changes; an error in ``draw`` is shown below the picture.
+
+    Returns the ``VBox``: its children are the row of controls, the ``Image`` and the error text.
+    The picture is a PNG in an ``Image`` widget, so it works in ipywidgets 7 and 8 alike.
+    """
+    import html
+    import traceback
+
+    import ipywidgets as widgets
+
+    image = widgets.Image(format="png")
+    error = widgets.HTML("")
+
+    def redraw(_=None) -> None:
+        try:
+            image.value = figure_png(draw(**{name: control.value for name, control in controls.items()}))
+        except Exception:
+            error.value = f"<pre>{html.escape(traceback.format_exc())}</pre>"
+            raise
+        error.value = ""
+
+    for control in controls.values():
+        control.observe(redraw, names="value")
+    redraw()
+    row = widgets.HBox(list(controls.values()), layout=widgets.Layout(flex_flow="row wrap"))
+    return widgets.VBox([row, image, error])
+
+
+def digit_picker(trainer, n: int = 16, digit: int = 7):
+    """Chapter 04's digit picker: a digit and a noise seed, and ``n`` samples of that digit drawn
+    from that seed by a conditional GAN ``trainer`` (its ``sample``, ``latent_dim``, ``num_classes``)."""
+    import ipywidgets as widgets
+
+    def draw(digit: int, seed: int):
+        z = torch.randn(n, trainer.latent_dim, generator=torch.Generator().manual_seed(seed)).to(trainer.device)
+        images = trainer.sample(z=z, labels=torch.full((n,), digit))
+        return show_images(images, nrow=n, title=f"{n} samples of the digit {digit}")
+
+    return live_figure({"digit": widgets.Dropdown(options=list(range(trainer.num_classes)), value=digit, description="digit"),
+                        "seed": widgets.IntSlider(value=0, min=0, max=100, description="noise seed")}, draw)
+
+
+def latent_sliders(generator, starts: Tensor, ends: Tensor, direction: Tensor, interpolate: Callable[[Tensor, Tensor, float], Tensor]):
+    """Chapter 03's latent walk: a pair of codes ``(starts[i], ends[i])``, the position ``t``
+    between them (``interpolate(a, b, t)``) and a multiple ``alpha`` of ``direction`` added;
+    shows what ``generator`` draws there."""
+    import ipywidgets as widgets
+
+    @torch.no_grad()
+    def draw(pair: int, t: float, alpha: float):
+        image = generator(interpolate(starts[pair:pair + 1], ends[pair:pair + 1], t) + alpha * direction)
+        return show_images(image, nrow=1, scale=3, title=f"pair {pair}, t = {t:.2f}, alpha = {alpha:+.2f}")
+
+    return live_figure({"pair": widgets.IntSlider(value=0, min=0, max=len(starts) - 1, description="pair"),
+                        "t": widgets.FloatSlider(value=0.5, min=0, max=1, step=0.05, description="t"),
+                        "alpha": widgets.FloatSlider(value=0.0, min=-3, max=3, step=0.25, description="alpha")}, draw)
