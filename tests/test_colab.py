@@ -295,6 +295,7 @@ COLAB = {
     "torch": "2.11.0", "torchvision": "0.26.0", "numpy": "2.0.2", "matplotlib": "3.10.0", "tqdm": "4.67.3",
     "pillow": "11.3.0", "ipykernel": "6.17.1", "ipywidgets": "7.7.1", "scikit-image": "0.25.2", "gdown": "5.2.2",
     "packaging": "26.2", "typing-extensions": "4.15.0", "lightning-utilities": None, "torchmetrics": None,
+    "tensorboard": "2.19.0",  # with TensorFlow 2.19
 }
 
 

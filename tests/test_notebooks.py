@@ -272,3 +272,34 @@ def test_printed_gansrc_source_fits_the_column():
     for name, obj in printed.items():
         wide = too_wide(inspect.getsource(obj))
         assert not wide, f"the chapters print {name}, whose source has lines over {COLUMN} characters: {wide[0]!r}"
+
+
+def listed_source_lines() -> list[str]:
+    """What chapter 03's ``lines_with`` prints of gansrc's source: its own definition, run on
+    the arguments of each of its calls in the chapter."""
+    import ast
+    import contextlib
+    import importlib
+    import io
+
+    source = "\n".join(c.source for c in code_cells(read(ROOT / "chapters" / "en" / "03_dcgan.ipynb")))
+    tree = ast.parse(source)
+    definition = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == "lines_with")
+    namespace = {"inspect": __import__("inspect")}
+    exec(compile(ast.Module([definition], []), "03_dcgan lines_with", "exec"), namespace)
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and ast.unparse(n.func) == "lines_with"]
+    assert len(calls) >= 5, "chapter 03 lists the guidelines' lines with lines_with"
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        for call in calls:
+            module = importlib.import_module(f"gansrc.models.{ast.unparse(call.args[0])}")
+            namespace["lines_with"](module, *(ast.literal_eval(a) for a in call.args[1:]),
+                                    **{k.arg: ast.literal_eval(k.value) for k in call.keywords})
+    return out.getvalue().splitlines()
+
+
+def test_listed_gansrc_lines_fit_the_column():
+    lines = listed_source_lines()
+    assert any("ConvTranspose2d" in line and "stride=2" in line for line in lines)
+    wide = too_wide("\n".join(lines))
+    assert not wide, f"chapter 03 lists lines of gansrc over {COLUMN} characters: {wide[0]!r}"
