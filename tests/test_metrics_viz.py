@@ -120,3 +120,32 @@ def test_metrics_and_diagnostics_never_touch_the_cuda_generators(monkeypatch):
     assert calls.pop() == "manual_seed_all"  # tracked_gan seeds the run itself
     trainer.fit(10, show_progress=False)
     assert calls == [] and watcher._last_check == 10
+
+
+def _png_width(fig) -> int:
+    import io
+    import struct
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", bbox_inches="tight")  # what the notebook stores
+    return struct.unpack(">II", buffer.getvalue()[16:24])[0]
+
+
+def test_image_figures_stay_readable_at_every_image_size():
+    """A grid of 256x256 images is at most MAX_FIGURE_PIXELS wide (it was 3,900-7,300 px);
+    28x28 grids keep their natural size, so the smoke-mode figures do not change."""
+    import matplotlib.pyplot as plt
+
+    with matplotlib.rc_context({"figure.dpi": 100, "savefig.dpi": 100}):
+        large = torch.randint(0, 256, (10, 3, 256, 256), dtype=torch.uint8)
+        for fig in (viz.show_images(large[:8], nrow=8),
+                    viz.show_image_rows([("input", large), ("output", large)], title="256x256")):
+            assert fig.get_size_inches()[0] * fig.dpi <= 1600
+            assert _png_width(fig) <= 1600
+            plt.close(fig)
+        small = viz.show_images(DS.images[:32], nrow=16)  # chapter 00's grid: 16 x (28 + 2) + 2 pixels
+        assert tuple(small.get_size_inches()) == (0.6 * 482 / 32, 0.6 * 62 / 32)
+        assert small.axes[0].get_images()[0].get_interpolation() == "nearest"
+        rows = viz.show_image_rows([("a", DS.images[:10]), ("b", DS.images[10:20])])
+        assert tuple(rows.get_size_inches()) == (0.9 * 10 * 28 / 32 + 1.2, 0.9 * 2 * 28 / 32)
+        plt.close("all")
