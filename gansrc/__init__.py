@@ -64,6 +64,9 @@ def start_chapter(smoke: Optional[bool] = None, seed: int = 0, budget: Optional[
         # It also lets the build run two chapters side by side on two cores.
         torch.set_num_threads(1)
         run.budget = 1.0
+    from .train.pace import announce
+
+    announce(None if run.smoke else run.budget)  # full mode on a CPU: each long fit says how long it takes
     seed_everything(seed)
     try:
         import matplotlib as mpl

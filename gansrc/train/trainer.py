@@ -18,6 +18,7 @@ from ..data.batches import TensorBatches, to_uint8
 from ..runtime import kept_checkpoints, progress
 from .checkpoint import CheckpointDir, CheckpointError, CheckpointMismatchError, check_trainer_state
 from .diagnostics import TrainingDiagnostics
+from .pace import Pace
 from .precision import Precision
 from .runlock import FolderInUseError, RunLock
 from .settings import check_batch_size, check_optimizer, compare, describe, non_negative_int, positive_int
@@ -205,6 +206,7 @@ class Trainer:
 
     def _loop(self, steps: int, show_progress: bool = True) -> dict[str, list[float]]:
         bar = progress(total=steps, initial=self.step, desc=self.desc, disable=not show_progress)
+        pace = Pace(self.device, steps)  # full mode on a CPU: how long this will take, once
         try:
             while self.step < steps:
                 for model in self.models.values():
@@ -219,6 +221,7 @@ class Trainer:
                     self._flush(bar)
                     self.save_checkpoint(done=self.step == steps)
                 bar.update(1)
+                pace.tick(self.step)
                 if self._lock is not None:
                     self._lock.heartbeat()
         finally:
