@@ -53,7 +53,9 @@ class ChapterRun:
 def start_chapter(smoke: Optional[bool] = None, seed: int = 0, budget: Optional[float] = None) -> ChapterRun:
     """The first call of every chapter: decide smoke/full mode, pick the device, seed everything,
     set plot defaults and print one line saying how the chapter runs. Smoke mode runs PyTorch on
-    one CPU thread, so its outputs are the same on any machine of the same kind.
+    one CPU thread, so its outputs are the same on any machine of the same kind. In full mode a
+    long ``fit`` on a CPU says, after timing its first steps, how long it will take
+    (``train.pace``).
 
     ``budget`` is the chapter's papermill parameter ``BUDGET`` (None: ``GANSRC_BUDGET``, else 1);
     it shortens full mode only (smoke mode has its own short settings)."""
@@ -64,6 +66,9 @@ def start_chapter(smoke: Optional[bool] = None, seed: int = 0, budget: Optional[
         # It also lets the build run two chapters side by side on two cores.
         torch.set_num_threads(1)
         run.budget = 1.0
+    from .train.pace import announce
+
+    announce(None if run.smoke else run.budget)  # full mode on a CPU: each long fit says how long it takes
     seed_everything(seed)
     try:
         import matplotlib as mpl

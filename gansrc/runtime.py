@@ -146,14 +146,41 @@ def runs_dir() -> Path:
     return Path(env) if env else repo_root() / "runs"
 
 
-def use_google_drive(folder: str = "gan-textbook-runs", mount_point: str = "/content/drive") -> Path:
+DRIVE_KEEP = (2, 1)  # checkpoints a run keeps on Google Drive while it trains, and once finished
+
+
+def kept_checkpoints() -> tuple[int, int]:
+    """How many checkpoints a run keeps while it trains and once it has finished.
+
+    ``GANSRC_KEEP_CHECKPOINTS="2,1"`` (what ``use_google_drive`` sets, so that every chapter's
+    runs fit a free 15 GB Drive) or ``"3"``; unset means 3 and 3.
+    """
+    raw = os.environ.get("GANSRC_KEEP_CHECKPOINTS", "").strip()
+    if not raw:
+        return 3, 3
+    try:
+        numbers = [int(part) for part in raw.split(",")]
+    except ValueError:
+        numbers = []
+    if len(numbers) not in (1, 2) or min(numbers) < 1:
+        raise ValueError(f"GANSRC_KEEP_CHECKPOINTS={raw!r} is not understood: use a count such as 3, or two "
+                         "counts such as 2,1 (while a run trains, once it has finished).")
+    return numbers[0], numbers[-1]
+
+
+def use_google_drive(smoke: bool = False, folder: str = "gan-textbook-runs",
+                     mount_point: str = "/content/drive") -> Path:
     """On Colab, mount Google Drive and keep checkpoints and downloads there (chapter 00).
 
     Call it once before a chapter's training cells: it sets ``GANSRC_RUNS``, so every
     ``runs_dir()`` below it, and with it every trainer's ``checkpoint_dir``, lives on Drive and
-    survives a disconnected session; running the training cell again resumes. Elsewhere it
-    says so and leaves ``runs_dir()`` as it is.
+    survives a disconnected session; running the training cell again resumes. On Drive a run
+    keeps its 2 newest checkpoints while it trains and only its last once it has finished
+    (``DRIVE_KEEP``). In smoke mode (``smoke=True``, which writes no checkpoints) it does nothing;
+    elsewhere than on Colab it says so and leaves ``runs_dir()`` as it is.
     """
+    if smoke:
+        return runs_dir()
     try:
         from google.colab import drive  # type: ignore[import-not-found]
     except ImportError:
@@ -163,7 +190,9 @@ def use_google_drive(folder: str = "gan-textbook-runs", mount_point: str = "/con
     target = Path(mount_point) / "MyDrive" / folder
     target.mkdir(parents=True, exist_ok=True)
     os.environ["GANSRC_RUNS"] = str(target)
-    print(f"Checkpoints and downloads now go to {target} on Google Drive.")
+    os.environ["GANSRC_KEEP_CHECKPOINTS"] = ",".join(map(str, DRIVE_KEEP))
+    print(f"Checkpoints and downloads now go to {target} on Google Drive; each run keeps its "
+          f"{DRIVE_KEEP[0]} newest checkpoints while it trains and its last one once it has finished.")
     return target
 
 

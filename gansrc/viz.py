@@ -14,6 +14,21 @@ from torch import Tensor
 
 from .data.batches import to_uint8
 
+MAX_FIGURE_PIXELS = 1600  # the widest an image figure gets, whatever the image size (at the figure's dpi)
+
+
+def fit_width(width: float, height: float, fixed: float = 0.0) -> tuple[float, float, bool]:
+    """A figure size in inches, scaled down to at most ``MAX_FIGURE_PIXELS`` wide; True if it was.
+
+    ``fixed`` inches of the width (labels) do not shrink. Small images keep their natural size,
+    so 28x28 and 64x64 grids are drawn as before, and 256x256 grids stay readable on a screen.
+    """
+    limit = MAX_FIGURE_PIXELS / plt.rcParams["figure.dpi"]
+    if width <= limit:
+        return width, height, False
+    factor = (limit - fixed) / (width - fixed)
+    return limit, height * factor, True
+
 
 def image_grid(images: Tensor, nrow: int = 8, padding: int = 2, pad_value: int = 255) -> np.ndarray:
     """A batch (N, C, H, W), uint8 or [-1, 1] floats, as one (H', W', C) uint8 array."""
@@ -28,13 +43,20 @@ def image_grid(images: Tensor, nrow: int = 8, padding: int = 2, pad_value: int =
     return grid.permute(1, 2, 0).numpy()
 
 
-def show_images(images: Tensor, nrow: int = 8, title: Optional[str] = None, ax=None, scale: float = 0.6):
-    """Draw a grid of images; returns the matplotlib figure."""
+def show_images(images: Tensor, nrow: int = 8, title: Optional[str] = None, ax=None, scale: float = 0.6,
+                interpolation: str = "nearest"):
+    """Draw a grid of images; returns the matplotlib figure.
+
+    A new figure is at most ``MAX_FIGURE_PIXELS`` wide; a grid shrunk to fit is drawn antialiased.
+    """
     grid = image_grid(images, nrow=nrow)
     if ax is None:
         h, w = grid.shape[:2]
-        _, ax = plt.subplots(figsize=(scale * w / 32, scale * h / 32))
-    ax.imshow(grid.squeeze(-1) if grid.shape[-1] == 1 else grid, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
+        width, height, shrunk = fit_width(scale * w / 32, scale * h / 32)
+        _, ax = plt.subplots(figsize=(width, height))
+        interpolation = "antialiased" if shrunk else interpolation
+    ax.imshow(grid.squeeze(-1) if grid.shape[-1] == 1 else grid, cmap="gray", vmin=0, vmax=255,
+              interpolation=interpolation)
     ax.set_axis_off()
     if title:
         ax.set_title(title)
@@ -48,12 +70,13 @@ def show_image_rows(rows: Sequence[tuple[str, Tensor]], scale: float = 0.9, titl
         raise ValueError("no rows to show")
     n = max(len(images) for _, images in rows)
     h, w = rows[0][1].shape[-2:]
-    fig, axes = plt.subplots(len(rows), 1, figsize=(scale * n * w / 32 + 1.2, scale * len(rows) * h / 32 + (0.4 if title else 0)), squeeze=False)
+    width, height, shrunk = fit_width(scale * n * w / 32 + 1.2, scale * len(rows) * h / 32, fixed=1.2)
+    fig, axes = plt.subplots(len(rows), 1, figsize=(width, height + (0.4 if title else 0)), squeeze=False)
     for ax, (label, images) in zip(axes[:, 0], rows):
         images = images if images.shape[1] in (1, 3) else images[:, :3]
         if images.shape[1] == 1 and any(im.shape[1] == 3 for _, im in rows):
             images = images.expand(-1, 3, -1, -1)
-        show_images(images, nrow=n, ax=ax)
+        show_images(images, nrow=n, ax=ax, interpolation="antialiased" if shrunk else "nearest")
         ax.set_axis_on()
         ax.set_xticks([])
         ax.set_yticks([])

@@ -123,3 +123,25 @@ def test_image_to_image_families_build_and_both_loops_step(name):
     case.fast.run(1)
     assert all(torch.isfinite(torch.tensor(pair)).all() for pair in case.plain.losses)
     assert case.fast.trainer.step == 1 and case.shape[0] == 6
+
+
+def test_the_t4_estimates_the_chapters_quote_are_the_computed_ones():
+    """Chapters 03 and 05 fit one free Colab session, 06 does not; each chapter (en and es) quotes
+    the figure ``gansrc.bench.estimate`` computes, next to the word T4."""
+    import re
+    from pathlib import Path
+
+    from gansrc.bench import estimate
+
+    rates = estimate.t4_rates()
+    assert 5e12 < rates.flops_per_s < 2e13 and 1e-5 < rates.seconds_per_kernel < 2e-4
+    dcgan = estimate.trainer_step_cost(estimate._dcgan64())
+    assert 2e11 < dcgan.flops < 4e11 and dcgan.parameters > 6e6  # 64x64, width 64, batches of 128
+    root = Path(__file__).resolve().parent.parent
+    for chapter, name in (("03", "03_dcgan"), ("05", "05_pix2pix")):
+        hours = estimate.chapter_hours(chapter, rates)
+        assert hours < estimate.COLAB_SESSION_HOURS
+        number = estimate.rounded(hours).split()[0]
+        for language in ("en", "es"):
+            text = (root / "chapters" / language / f"{name}.md").read_text()
+            assert re.search(rf"T4.{{0,120}}?\b{number} (minutes|minutos)", text, re.S), (language, chapter, number)

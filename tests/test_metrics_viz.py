@@ -161,3 +161,32 @@ def test_gan_diagram_draws_the_labels_it_is_given():
     texts = {t.get_text() for t in fig.axes[0].texts}
     assert set(labels.values()) <= texts and "fake G(z)" in texts
     plt.close(fig)
+
+
+def _png_width(fig) -> int:
+    import io
+    import struct
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", bbox_inches="tight")  # what the notebook stores
+    return struct.unpack(">II", buffer.getvalue()[16:24])[0]
+
+
+def test_image_figures_stay_readable_at_every_image_size():
+    """A grid of 256x256 images is at most MAX_FIGURE_PIXELS wide (it was 3,900-7,300 px);
+    28x28 grids keep their natural size, so the smoke-mode figures do not change."""
+    import matplotlib.pyplot as plt
+
+    with matplotlib.rc_context({"figure.dpi": 100, "savefig.dpi": 100}):
+        large = torch.randint(0, 256, (10, 3, 256, 256), dtype=torch.uint8)
+        for fig in (viz.show_images(large[:8], nrow=8),
+                    viz.show_image_rows([("input", large), ("output", large)], title="256x256")):
+            assert fig.get_size_inches()[0] * fig.dpi <= 1600
+            assert _png_width(fig) <= 1600
+            plt.close(fig)
+        small = viz.show_images(DS.images[:32], nrow=16)  # chapter 00's grid: 16 x (28 + 2) + 2 pixels
+        assert tuple(small.get_size_inches()) == (0.6 * 482 / 32, 0.6 * 62 / 32)
+        assert small.axes[0].get_images()[0].get_interpolation() == "nearest"
+        rows = viz.show_image_rows([("a", DS.images[:10]), ("b", DS.images[10:20])])
+        assert tuple(rows.get_size_inches()) == (0.9 * 10 * 28 / 32 + 1.2, 0.9 * 2 * 28 / 32)
+        plt.close("all")

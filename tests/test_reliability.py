@@ -19,6 +19,7 @@ import torch
 
 import gansrc
 from gansrc.downloads import DownloadError, fetch, safe_extract, sha256sum, verify
+from gansrc.runtime import kept_checkpoints
 from gansrc.train import CheckpointDir, load_checkpoint
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -230,17 +231,24 @@ def test_google_drive_helper_points_runs_at_drive(tmp_path, monkeypatch, capsys)
     colab.drive = types.SimpleNamespace(mount=lambda point: mounted.append(point))
     monkeypatch.setitem(sys.modules, "google", types.ModuleType("google"))
     monkeypatch.setitem(sys.modules, "google.colab", colab)
-    monkeypatch.delenv("GANSRC_RUNS", raising=False)
+    for name in ("GANSRC_RUNS", "GANSRC_KEEP_CHECKPOINTS"):  # set, then unset: undone after the test
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
+    assert gansrc.use_google_drive(smoke=True, mount_point=str(tmp_path)) == gansrc.runs_dir() and not mounted
+    assert capsys.readouterr().out == ""  # smoke mode: nothing mounted, nothing printed
     target = gansrc.use_google_drive(mount_point=str(tmp_path))
     assert mounted == [str(tmp_path)] and target == tmp_path / "MyDrive" / "gan-textbook-runs" and target.is_dir()
     assert gansrc.runs_dir() == target
-    monkeypatch.delenv("GANSRC_RUNS")
+    assert kept_checkpoints() == (2, 1)  # a free Drive holds every chapter's runs
 
 
 def test_google_drive_helper_elsewhere_changes_nothing(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "google.colab", None)  # import fails, as off Colab
+    monkeypatch.delenv("GANSRC_KEEP_CHECKPOINTS", raising=False)
     before = gansrc.runs_dir()
     assert gansrc.use_google_drive() == before and "Not running on Colab" in capsys.readouterr().out
+    assert gansrc.use_google_drive(smoke=True) == before and capsys.readouterr().out == ""
+    assert kept_checkpoints() == (3, 3)
 
 
 def test_the_determinism_switch_gives_identical_weights():

@@ -489,3 +489,31 @@ def test_malformed_environment_variables_are_named(monkeypatch):
     monkeypatch.setenv("GANSRC_DATA", "/no/such/folder")
     with pytest.raises(FileNotFoundError, match="GANSRC_DATA='/no/such/folder' is not a folder"):
         data_dir()
+
+
+# ------------------------------------------------------------------ what a run keeps (Drive's policy)
+
+def test_a_finished_run_keeps_keep_done_checkpoints_and_still_resumes_exactly(tmp_path, monkeypatch):
+    """Google Drive's policy (GANSRC_KEEP_CHECKPOINTS=2,1): two while training, one once finished,
+    and the one left continues the run bit for bit."""
+    monkeypatch.setenv("GANSRC_KEEP_CHECKPOINTS", "2,1")
+    seen = []
+    t = gan(tmp_path, callbacks=[lambda trainer, logs: seen.append(len(trainer.checkpoints.paths()))])
+    assert (t.checkpoints.keep_last, t.checkpoints.keep_done) == (2, 1)
+    t.fit(35, show_progress=False)
+    assert max(seen) == 2  # two at a time while it trained
+    assert [p.name for p in t.checkpoints.paths()] == ["ckpt-00000035.pt"]
+    resumed = gan(tmp_path)
+    resumed.fit(50, show_progress=False)  # a new session takes the run further
+    straight = gan()
+    straight.fit(35, show_progress=False)
+    straight.fit(50, show_progress=False)
+    assert_same_run(straight, resumed)
+    assert [p.name for p in resumed.checkpoints.paths()] == ["ckpt-00000050.pt"]
+    monkeypatch.delenv("GANSRC_KEEP_CHECKPOINTS")
+    assert (gan(tmp_path / "local").checkpoints.keep_last, gan(tmp_path / "l2").checkpoints.keep_done) == (3, 3)
+    assert gan(tmp_path / "own", keep_last=4, keep_done=2).checkpoints.keep_done == 2
+    for bad in ("0", "two", "2,1,1", "2,0"):
+        monkeypatch.setenv("GANSRC_KEEP_CHECKPOINTS", bad)
+        with pytest.raises(ValueError, match="GANSRC_KEEP_CHECKPOINTS"):
+            gan(tmp_path)

@@ -46,13 +46,19 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
 
 
 class CheckpointDir:
-    """A folder of numbered checkpoints ``ckpt-00001000.pt``, keeping the newest ``keep_last``."""
+    """A folder of numbered checkpoints ``ckpt-00001000.pt``, keeping the newest ``keep_last``.
 
-    def __init__(self, folder: Path, keep_last: int = 3) -> None:
-        if keep_last < 1:
-            raise ValueError("keep_last must be at least 1.")
+    A run that has reached the end of its ``fit`` keeps only its newest ``keep_done`` (default:
+    ``keep_last``): on Google Drive that is 1, so a finished run costs one checkpoint of space.
+    """
+
+    def __init__(self, folder: Path, keep_last: int = 3, keep_done: Optional[int] = None) -> None:
+        keep_done = keep_last if keep_done is None else keep_done
+        if keep_last < 1 or keep_done < 1:
+            raise ValueError("keep_last and keep_done must be at least 1.")
         self.folder = Path(folder)
         self.keep_last = keep_last
+        self.keep_done = keep_done
 
     def paths(self) -> list[Path]:
         """Checkpoint files, oldest first."""
@@ -61,8 +67,9 @@ class CheckpointDir:
         found = [(int(m.group(1)), p) for p in self.folder.iterdir() if (m := _NAME.match(p.name))]
         return [p for _, p in sorted(found)]
 
-    def save(self, state: dict, step: int) -> Path:
-        """Write ``state`` as the checkpoint of ``step`` (the caller holds the folder's ``RunLock``)."""
+    def save(self, state: dict, step: int, done: bool = False) -> Path:
+        """Write ``state`` as the checkpoint of ``step`` (the caller holds the folder's ``RunLock``);
+        ``done``: the last step of the run, after which only ``keep_done`` files stay."""
         for stale in self.folder.glob(".ckpt-*.tmp"):  # left by a process killed while writing
             stale.unlink(missing_ok=True)
         target = self.folder / f"ckpt-{step:08d}.pt"
@@ -70,7 +77,7 @@ class CheckpointDir:
             path = atomic_save(state, target)
         except (OSError, RuntimeError) as exc:  # torch reports a failed write as "enforce fail at inline_container.cc"
             raise CheckpointWriteError(self._write_failure(target, exc)) from exc
-        for old in self.paths()[: -self.keep_last]:
+        for old in self.paths()[: -(self.keep_done if done else self.keep_last)]:
             old.unlink(missing_ok=True)
         return path
 

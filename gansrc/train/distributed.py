@@ -140,9 +140,9 @@ class DistributedGANTrainer(GANTrainer):
         """Rank 0 writes, so rank 0 holds the folder's lock; the other ranks of the run only read."""
         return self.rank == 0
 
-    def save_checkpoint(self) -> Optional[Path]:
+    def save_checkpoint(self, done: bool = False) -> Optional[Path]:
         """Rank 0 writes; the others wait for it, so a checkpoint is complete before anyone goes on."""
-        path = super().save_checkpoint() if self.rank == 0 else None
+        path = super().save_checkpoint(done) if self.rank == 0 else None
         dist.barrier()
         return path
 

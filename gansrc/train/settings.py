@@ -17,7 +17,7 @@ from typing import Any, Iterable
 from .checkpoint import CheckpointMismatchError
 
 # settings that may differ from the checkpoint's: the new value is used from the resumed step on
-MAY_CHANGE = frozenset({"lr", "betas", "log_every", "checkpoint_every", "keep_last", "sample_every",
+MAY_CHANGE = frozenset({"lr", "betas", "log_every", "checkpoint_every", "keep_last", "keep_done", "sample_every",
                         "n_samples", "fused_adam", "amp", "device"})
 
 

@@ -15,9 +15,10 @@ from torch import Tensor, nn
 
 from .. import losses as L
 from ..data.batches import TensorBatches, to_uint8
-from ..runtime import progress
+from ..runtime import kept_checkpoints, progress
 from .checkpoint import CheckpointDir, CheckpointError, CheckpointMismatchError, check_trainer_state
 from .diagnostics import TrainingDiagnostics
+from .pace import Pace
 from .precision import Precision
 from .runlock import FolderInUseError, RunLock
 from .settings import check_batch_size, check_optimizer, compare, describe, non_negative_int, positive_int
@@ -39,7 +40,9 @@ class Trainer:
     Metrics returned by ``train_step`` stay on the device and are averaged over
     ``log_every`` steps before one host synchronisation, so the loop never waits on the GPU
     for a progress bar. With ``checkpoint_dir`` set, ``fit`` resumes from the newest good
-    checkpoint there and writes one every ``checkpoint_every`` steps and at the end.
+    checkpoint there and writes one every ``checkpoint_every`` steps and at the end. It keeps
+    the newest ``keep_last`` while it trains and ``keep_done`` once ``fit`` has reached its last
+    step (None: ``runtime.kept_checkpoints()``, 3 and 3, or 2 and 1 on Google Drive).
 
     While ``fit`` runs it holds the folder's lock (``runlock``): a second run on the same
     folder is refused. The run's ``settings`` are stored in every checkpoint; a resume refuses
@@ -64,7 +67,8 @@ class Trainer:
         log_every: int = 50,
         checkpoint_dir: Optional[Path] = None,
         checkpoint_every: int = 500,
-        keep_last: int = 3,
+        keep_last: Optional[int] = None,
+        keep_done: Optional[int] = None,
         amp: Optional[bool] = None,
         callbacks: Iterable[Callback] = (),
         desc: str = "training",
@@ -73,14 +77,18 @@ class Trainer:
         if log_every < 1:
             raise ValueError("log_every must be at least 1.")
         positive_int("checkpoint_every", checkpoint_every, "It is the number of steps between two checkpoints.")
-        positive_int("keep_last", keep_last, "It is how many checkpoints are kept.")
+        default_last, default_done = kept_checkpoints()
+        keep_last = positive_int("keep_last", default_last if keep_last is None else keep_last,
+                                 "It is how many checkpoints are kept while the run trains.")
+        keep_done = positive_int("keep_done", min(keep_last, default_done) if keep_done is None else keep_done,
+                                 "It is how many checkpoints a finished run keeps.")
         check_batch_size(models, getattr(batches, "batch_size", None))
         self.models = models
         self.optimizers = optimizers
         self.batches = batches
         self.device = torch.device(device)
         self.log_every = log_every
-        self.checkpoints = CheckpointDir(checkpoint_dir, keep_last) if checkpoint_dir else None
+        self.checkpoints = CheckpointDir(checkpoint_dir, keep_last, keep_done) if checkpoint_dir else None
         self.checkpoint_every = checkpoint_every
         self.callbacks = list(callbacks)
         self.desc = desc
@@ -97,7 +105,8 @@ class Trainer:
         self.record_settings(seed=seed, batch_size=getattr(batches, "batch_size", None), data_size=len(batches),
                              data_seed=getattr(batches, "seed", None), data_augment=getattr(batches, "augment", None),
                              log_every=log_every,
-                             checkpoint_every=checkpoint_every, keep_last=keep_last, device=self.device.type)
+                             checkpoint_every=checkpoint_every, keep_last=keep_last, keep_done=keep_done,
+                             device=self.device.type)
         self._lock: Optional[RunLock] = None
         self._interrupted: Optional[str] = None
 
@@ -197,6 +206,7 @@ class Trainer:
 
     def _loop(self, steps: int, show_progress: bool = True) -> dict[str, list[float]]:
         bar = progress(total=steps, initial=self.step, desc=self.desc, disable=not show_progress)
+        pace = Pace(self.device, steps)  # full mode on a CPU: how long this will take, once
         try:
             while self.step < steps:
                 for model in self.models.values():
@@ -209,8 +219,9 @@ class Trainer:
                 self.after_step()
                 if self.checkpoints is not None and (self.step % self.checkpoint_every == 0 or self.step == steps):
                     self._flush(bar)
-                    self.save_checkpoint()
+                    self.save_checkpoint(done=self.step == steps)
                 bar.update(1)
+                pace.tick(self.step)
                 if self._lock is not None:
                     self._lock.heartbeat()
         finally:
@@ -341,10 +352,11 @@ class Trainer:
         self._sums, self._count = {}, 0
         self._first_bad = torch.full_like(self._first_bad, -1)
 
-    def save_checkpoint(self) -> Optional[Path]:
+    def save_checkpoint(self, done: bool = False) -> Optional[Path]:
+        """Write a checkpoint of this step; ``done``: the last step of ``fit`` (``keep_done`` stay)."""
         if self.checkpoints is None:
             return None
-        return self.checkpoints.save(self.state_dict(), self.step)
+        return self.checkpoints.save(self.state_dict(), self.step, done)
 
     def resume(self) -> bool:
         """Load the newest good checkpoint from ``checkpoint_dir``; True if one was found."""
