@@ -14,6 +14,8 @@ last 2,000, which neither the generator nor the judge has seen.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,6 +68,12 @@ class Recipe:
         """The recipe as plain JSON data (what the record stores)."""
         return _plain(dataclasses.asdict(self))
 
+    def fingerprint(self) -> str:
+        """A short hash of everything but the length (``steps``, ``fid_every``): runs with the same
+        fingerprint can continue one another's checkpoints; a changed recipe starts afresh."""
+        defining = {k: v for k, v in self.to_dict().items() if k not in ("steps", "fid_every", "summary", "variant")}
+        return hashlib.sha256(json.dumps(defining, sort_keys=True).encode()).hexdigest()[:10]
+
     def tiny(self, steps: int = 2) -> "Recipe":
         """The same recipe at a tiny size (narrow networks, little data, ``steps`` steps) for the tests."""
         models = {role: (cls, _shrink(kwargs)) for role, (cls, kwargs) in self.models.items()}
@@ -93,6 +101,7 @@ def _plain(value: Any) -> Any:
 # --------------------------------------------------------------------------- the recipes
 _LATENT = 100
 _G_HIDDEN, _D_HIDDEN = (256, 512, 1024), (512, 256)  # chapter 02's fully connected networks
+_G_HALF, _D_HALF = (128, 256, 512), (256, 128)        # chapter 04's smoke widths (half of them)
 _MNIST_STEPS, _MNIST_BATCH = 5000, 64     # chapter 02's FC GAN and chapter 03's DCGAN: same images seen
 _FEW_STEPS = 3000                         # chapter 03's full-mode length for the 200-image runs
 _PIX2PIX_STEPS = 3000
@@ -115,23 +124,23 @@ def _dcgan28(width: int) -> tuple[tuple, tuple]:
 
 def _few(regime: str, options: dict) -> Recipe:
     return _mnist_gan(
-        f"dcgan-200-{regime}", "03", f"DCGAN-28 on 200 digits, {regime} augmentation regime", *_dcgan28(32),
+        f"dcgan-200-{regime}", "03", f"DCGAN-28 on 200 digits, {regime} augmentation regime", *_dcgan28(16),
         task="mnist-200", steps=_FEW_STEPS, options=options, fid_every=_FEW_STEPS // 20,
-        variant="Chapter 03's full mode (3,000 steps of 64 on the first 200 training digits) at half the width "
-                "(32); FID against the 2,000 held-out digits every 150 steps.")
+        variant="Chapter 03's full mode (3,000 steps of 64 on the first 200 training digits) at a quarter of the "
+                "width (16, its smoke width); FID against held-out digits every 150 steps.")
 
 
 def _pix2pix(name: str, label: str, lambda_l1: float, adversarial: bool = True) -> Recipe:
-    models = {"generator": ("UNetGenerator", {"in_channels": 3, "out_channels": 1, "image_size": 32, "ngf": 32})}
+    models = {"generator": ("UNetGenerator", {"in_channels": 3, "out_channels": 1, "image_size": 32, "ngf": 16})}
     if adversarial:
-        models["discriminator"] = ("PatchDiscriminator", {"in_channels": 4, "ndf": 32, "n_layers": 2})
+        models["discriminator"] = ("PatchDiscriminator", {"in_channels": 4, "ndf": 16, "n_layers": 2})
     return Recipe(
         name, "05", f"pix2pix on the offline digit-scene task, {label}", "pix2pix", "digit-scenes", models,
         steps=_PIX2PIX_STEPS, batch_size=16, lr=2e-4,
         options={"in_channels": 3, "lambda_l1": lambda_l1, "log_every": 25},
         task_options={"size": 32, "n_train": 4000, "n_test": 500},
         variant="Chapter 05's smoke scenes (32x32, one digit each) from digits 0-7,999, scored on 500 scenes of the "
-                "held-out digits; U-Net ngf 32 (depth 5) and a 2-layer PatchGAN instead of full mode's 256x256 scenes.")
+                "held-out digits; U-Net ngf 16 (depth 5) and a 2-layer PatchGAN instead of full mode's 256x256 scenes.")
 
 
 def _cyclegan(name: str, label: str, **options) -> Recipe:
@@ -170,13 +179,13 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in [
            variant="Chapter 03's offline colour set (2,048 patches of scikit-image's photographs, DiffAugment since it "
                    "has fewer than 10,000 images) at half the width (32), batches of 64 instead of 128."),
     *[Recipe(f"cgan-{key}", "04", f"Conditional GAN on MNIST, {label} discriminator (chapter 04)", "gan", "mnist",
-             {"generator": ("ConditionalGenerator", {"latent_dim": _LATENT, "num_classes": 10, "hidden": _G_HIDDEN}),
-              "discriminator": (cls, {"num_classes": 10, "hidden": _D_HIDDEN})},
+             {"generator": ("ConditionalGenerator", {"latent_dim": _LATENT, "num_classes": 10, "hidden": _G_HALF}),
+              "discriminator": (cls, {"num_classes": 10, "hidden": _D_HALF})},
              steps=_MNIST_STEPS, batch_size=64,
              options={"latent_dim": _LATENT, "num_classes": 10, "loss": "non-saturating", "log_every": 50},
              fid_every=_MNIST_STEPS // 10,
-             variant="Chapter 04's full-mode networks (chapter 02's widths) on digits 0-7,999 for 5,000 steps "
-                     "instead of 30,000.")
+             variant="Chapter 04's networks at half chapter 02's widths (its smoke widths) on digits 0-7,999, "
+                     "5,000 steps of 64 instead of full mode's 30,000.")
       for key, label, cls in [("concat", "concatenating", "ConditionalDiscriminator"),
                               ("projection", "projection", "ProjectionDiscriminator")]],
     _pix2pix("pix2pix-l1", "L1 only", 100.0, adversarial=False),

@@ -1,6 +1,6 @@
 """Training a recipe to its shipped files: the gansrc trainer with checkpoints, then the record.
 
-The run writes checkpoints to ``runs/trained/NAME/``; started again after an interruption, the
+The run writes checkpoints to ``runs/trained/NAME/FINGERPRINT/``; started again after an interruption, the
 trainer resumes exactly from the newest one. When the run is done the generators' weights and
 the record go to the shipped folder (``data/trained/`` by default). A recipe whose shipped files
 already match it (same recipe, same SHA-256) is not trained again unless ``force``.
@@ -85,7 +85,7 @@ def is_up_to_date(recipe: Recipe, folder: Path) -> bool:
 def train_recipe(recipe: Recipe, *, device: torch.device, folder: Optional[Path] = None,
                  checkpoints: Optional[Path] = None, checkpoint_every: Optional[int] = None, callbacks: Iterable = (),
                  force: bool = False, show_progress: bool = True) -> dict:
-    """Train ``recipe`` (resuming from ``checkpoints``, default ``runs/trained/NAME``), score it and
+    """Train ``recipe`` (resuming from ``checkpoints``, default ``runs/trained/NAME/FINGERPRINT``), score it and
     write its weights and record to ``folder`` (default ``data/trained``); returns the record.
 
     ``callbacks`` are added to the trainer's (the tests interrupt a run with one)."""
@@ -93,7 +93,7 @@ def train_recipe(recipe: Recipe, *, device: torch.device, folder: Optional[Path]
     if not force and is_up_to_date(recipe, folder):
         print(f"{recipe.name}: the shipped files match the recipe; not trained again (use --force to retrain).")
         return read_record(recipe.name, folder)
-    checkpoints = Path(checkpoints or runs_dir() / "trained" / recipe.name)
+    checkpoints = Path(checkpoints or runs_dir() / "trained" / recipe.name / recipe.fingerprint())
     task = build_task_for(recipe, device)
     needs_judge = task.held_out is not None or recipe.kind == "cyclegan"
     judge = load_classifier(device=device) if needs_judge else None
