@@ -87,7 +87,7 @@ def estimate(recipes: Sequence[Recipe], steps: int = 5) -> list[tuple[Recipe, di
     total, size = sum(t["total_s"] for _, t in rows), sum(t["bytes"] for _, t in rows)
     print(f"{'total':<22} {'':>6} {'':>5} {'':>7} {'':>6} {'':>8} {total / 60:>8.1f} {size / 1e6:>8.2f}")
     print(f"(CPU seconds on one thread, {steps} timed steps each after one warm-up step, extrapolated to the "
-          "recipe's length; two threads take roughly 0.6 times as long)")
+          "recipe's length; the real run uses every core, so it takes less wall time on an idle machine)")
     return rows
 
 

@@ -102,10 +102,12 @@ def _plain(value: Any) -> Any:
 _LATENT = 100
 _G_HIDDEN, _D_HIDDEN = (256, 512, 1024), (512, 256)  # chapter 02's fully connected networks
 _G_HALF, _D_HALF = (128, 256, 512), (256, 128)        # chapter 04's smoke widths (half of them)
-_MNIST_STEPS, _MNIST_BATCH = 5000, 64     # chapter 02's FC GAN and chapter 03's DCGAN: same images seen
-_FEW_STEPS = 3000                         # chapter 03's full-mode length for the 200-image runs
+# Lengths sized so that the whole set takes about 90 CPU-minutes on one thread (python -m gansrc.trained estimate).
+_MNIST_STEPS, _MNIST_BATCH = 4000, 64     # chapter 02's FC GAN and chapter 03's DCGAN: same images seen
+_CGAN_STEPS = 5000
+_FEW_STEPS = 2000                         # chapter 03's full mode: 3,000
 _PIX2PIX_STEPS = 3000
-_CYCLE_STEPS = 3000
+_CYCLE_STEPS = 2000
 
 
 def _mnist_gan(name: str, chapter: str, summary: str, generator: tuple, discriminator: tuple, *, task: str = "mnist",
@@ -122,12 +124,13 @@ def _dcgan28(width: int) -> tuple[tuple, tuple]:
             ("DCGANDiscriminator", {"image_size": 28, "channels": 1, "width": width}))
 
 
-def _few(regime: str, options: dict) -> Recipe:
+def _few(regime: str, label: str, options: dict) -> Recipe:
     return _mnist_gan(
-        f"dcgan-200-{regime}", "03", f"DCGAN-28 on 200 digits, {regime} augmentation regime", *_dcgan28(16),
+        f"dcgan-200-{regime}", "03", f"DCGAN-28 on 200 digits, {label}", *_dcgan28(16),
         task="mnist-200", steps=_FEW_STEPS, options=options, fid_every=_FEW_STEPS // 20,
-        variant="Chapter 03's full mode (3,000 steps of 64 on the first 200 training digits) at a quarter of the "
-                "width (16, its smoke width); FID against held-out digits every 150 steps.")
+        variant="Chapter 03's 200-image runs (batches of 64 of the first 200 training digits) for 2,000 steps instead "
+                "of full mode's 3,000, at a quarter of the width (16, its smoke width); FID against held-out digits "
+                "every 100 steps.")
 
 
 def _pix2pix(name: str, label: str, lambda_l1: float, adversarial: bool = True) -> Recipe:
@@ -136,11 +139,12 @@ def _pix2pix(name: str, label: str, lambda_l1: float, adversarial: bool = True) 
         models["discriminator"] = ("PatchDiscriminator", {"in_channels": 4, "ndf": 16, "n_layers": 2})
     return Recipe(
         name, "05", f"pix2pix on the offline digit-scene task, {label}", "pix2pix", "digit-scenes", models,
-        steps=_PIX2PIX_STEPS, batch_size=16, lr=2e-4,
+        steps=_PIX2PIX_STEPS, batch_size=16, lr=1e-3,
         options={"in_channels": 3, "lambda_l1": lambda_l1, "log_every": 25},
         task_options={"size": 32, "n_train": 4000, "n_test": 500},
         variant="Chapter 05's smoke scenes (32x32, one digit each) from digits 0-7,999, scored on 500 scenes of the "
-                "held-out digits; U-Net ngf 16 (depth 5) and a 2-layer PatchGAN instead of full mode's 256x256 scenes.")
+                "held-out digits; U-Net ngf 16 (depth 5), a 2-layer PatchGAN, batches of 16 and lr 1e-3 (smoke mode: 2e-3) "
+                "instead of full mode's 256x256 scenes at batch 1 and lr 2e-4.")
 
 
 def _cyclegan(name: str, label: str, **options) -> Recipe:
@@ -155,7 +159,8 @@ def _cyclegan(name: str, label: str, **options) -> Recipe:
         task_options={"size": 32, "n_train": 4000, "n_test": 300},
         ships=("generator_ab", "generator_ba"),
         variant="Chapter 06's offline task (32x32, 4,000 coloured and 4,000 plain digits from digits 0-7,999, "
-                "scored on 300 of each from the held-out digits) with a 3-block ResNet of ngf 16 and batches of 4; "
+                "scored on 300 of each from the held-out digits) with a 3-block ResNet of ngf 16, batches of 4 and "
+                "2,000 steps (full mode: 6 blocks of ngf 64, batch 1, 40,000 steps); "
                 "the learning rate is constant for half the steps, then falls linearly to 0.")
 
 
@@ -165,25 +170,26 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in [
                variant="Chapter 02's networks and optimiser on digits 0-7,999, with chapter 03's comparison length: "
                        "the same batches and steps as dcgan-28, so both see the same images."),
     _mnist_gan("dcgan-28", "03", "DCGAN-28 on MNIST (chapter 03)", *_dcgan28(32),
-               variant="Chapter 03's DCGAN-28 at half the width (32) and batches of 64 on digits 0-7,999, "
-                       "as long as gan-fc."),
-    _few("basic", {}),
-    _few("deluxe", {"batch_augment": "Deluxe"}),
-    _few("diffaugment", {"augment": "DiffAugment"}),
+               variant="Chapter 03's DCGAN-28 at half the width (32), 4,000 batches of 64 on digits 0-7,999 (full "
+                       "mode: 6,000 of 128), as long as gan-fc."),
+    _few("basic", "no augmentation", {}),
+    _few("deluxe", "deluxe augmentation of the real images (zoom, crop, flip)", {"batch_augment": "Deluxe"}),
+    _few("diffaugment", "DiffAugment of everything D sees", {"augment": "DiffAugment"}),
     Recipe("dcgan-64-colour", "03", "64x64 colour DCGAN on the photo patches (chapter 03)", "gan", "photo-patches",
-           {"generator": ("DCGANGenerator", {"image_size": 64, "channels": 3, "latent_dim": _LATENT, "width": 32}),
-            "discriminator": ("DCGANDiscriminator", {"image_size": 64, "channels": 3, "width": 32})},
-           steps=2500, batch_size=64, options={"latent_dim": _LATENT, "loss": "non-saturating", "augment": "DiffAugment",
+           {"generator": ("DCGANGenerator", {"image_size": 64, "channels": 3, "latent_dim": _LATENT, "width": 16}),
+            "discriminator": ("DCGANDiscriminator", {"image_size": 64, "channels": 3, "width": 16})},
+           steps=2000, batch_size=64, options={"latent_dim": _LATENT, "loss": "non-saturating", "augment": "DiffAugment",
                                                 "log_every": 25},
            task_options={"size": 64, "n": 2048},
            variant="Chapter 03's offline colour set (2,048 patches of scikit-image's photographs, DiffAugment since it "
-                   "has fewer than 10,000 images) at half the width (32), batches of 64 instead of 128."),
+                   "has fewer than 10,000 images) at a quarter of the width (16), 2,000 batches of 64 (full mode: 8,000 "
+                   "of 128 at width 64)."),
     *[Recipe(f"cgan-{key}", "04", f"Conditional GAN on MNIST, {label} discriminator (chapter 04)", "gan", "mnist",
              {"generator": ("ConditionalGenerator", {"latent_dim": _LATENT, "num_classes": 10, "hidden": _G_HALF}),
               "discriminator": (cls, {"num_classes": 10, "hidden": _D_HALF})},
-             steps=_MNIST_STEPS, batch_size=64,
+             steps=_CGAN_STEPS, batch_size=64,
              options={"latent_dim": _LATENT, "num_classes": 10, "loss": "non-saturating", "log_every": 50},
-             fid_every=_MNIST_STEPS // 10,
+             fid_every=_CGAN_STEPS // 10,
              variant="Chapter 04's networks at half chapter 02's widths (its smoke widths) on digits 0-7,999, "
                      "5,000 steps of 64 instead of full mode's 30,000.")
       for key, label, cls in [("concat", "concatenating", "ConditionalDiscriminator"),
