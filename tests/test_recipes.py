@@ -104,13 +104,15 @@ def kill_at(step):
 
 
 @pytest.mark.parametrize("name", ["dcgan-28", "cyclegan"])
-def test_a_killed_run_resumes_to_the_weights_of_an_uninterrupted_one(name, tmp_path):
+def test_a_killed_run_resumes_to_the_weights_of_an_uninterrupted_one(name, tmp_path, capsys):
     r = recipe(name).tiny(steps=6)
     whole = train_tiny(r, tmp_path / "whole", checkpoint_every=3)
     with pytest.raises(Killed):
         train_tiny(r, tmp_path / "killed", checkpoint_every=3, callbacks=[kill_at(5)])
     assert not record_path(name, tmp_path / "killed" / "shipped").exists()
+    capsys.readouterr()
     resumed = train_tiny(r, tmp_path / "killed", checkpoint_every=3)
+    assert re.search(r"Resumed from .*ckpt-00000003\.pt \(step 3\)", capsys.readouterr().out)  # not a fresh start
     a = torch.load(weights_path(name, tmp_path / "whole" / "shipped"), weights_only=True)["networks"]
     b = torch.load(weights_path(name, tmp_path / "killed" / "shipped"), weights_only=True)["networks"]
     for role in a:
@@ -226,3 +228,25 @@ def test_the_command_lists_the_recipes_and_refuses_an_unknown_one(capsys):
     with pytest.raises(KeyError, match="No trained-model recipe is called 'nope'"):
         main(["train", "nope", "--device", "cpu"])
 
+
+
+def test_the_train_command_trains_to_the_folder_and_goes_on_after_a_failed_recipe(tmp_path, monkeypatch, capsys):
+    import gansrc.trained.cli as cli
+
+    monkeypatch.setenv("GANSRC_RUNS", str(tmp_path / "runs"))
+    tiny = {n: recipe(n).tiny() for n in ("cgan-concat", "pix2pix")}
+    monkeypatch.setattr(cli, "chosen", lambda names: [tiny[n] for n in names])
+    real = cli.train_recipe
+
+    def failing_pix2pix(r, **kwargs):
+        if r.name == "pix2pix":
+            raise FloatingPointError("a loss became NaN")
+        return real(r, **kwargs)
+
+    monkeypatch.setattr(cli, "train_recipe", failing_pix2pix)
+    assert main(["train", "pix2pix", "cgan-concat", "--device", "cpu", "--out", str(tmp_path / "shipped")]) == 1
+    out = capsys.readouterr().out
+    assert "[1/2] pix2pix FAILED: FloatingPointError: a loss became NaN" in out
+    assert "[2/2] cgan-concat:" in out and "conditional_accuracy" in out and "Failed: pix2pix." in out
+    assert load_trained("cgan-concat", tmp_path / "shipped").record["steps"] == 2
+    assert list((tmp_path / "runs" / "trained" / "cgan-concat").iterdir())[0].name == tiny["cgan-concat"].fingerprint()

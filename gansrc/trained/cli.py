@@ -25,7 +25,7 @@ from ..models import load_classifier
 from ..runtime import pick_device
 from .build import build_task_for, build_trainer, trained_networks
 from .recipes import RECIPES, Recipe, recipe
-from .run import train_recipe
+from .run import device_name, train_recipe
 from .scores import final_scores
 from .shipped import TrainedModelError, load_trained, record_path, trained_dir, weights_path, weights_state
 
@@ -136,12 +136,20 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if device.type == "cpu":
         torch.set_num_threads(os.cpu_count() or 1)
     recipes = chosen(args.names)
+    failed = []
     for i, r in enumerate(recipes, 1):
-        print(f"[{i}/{len(recipes)}] {r.name}: {r.summary} ({r.steps} steps, on {device})", flush=True)
-        record = train_recipe(r, device=device, folder=args.out, force=args.force)
+        print(f"[{i}/{len(recipes)}] {r.name}: {r.summary} ({r.steps} steps, on {device_name(device)})", flush=True)
+        try:
+            record = train_recipe(r, device=device, folder=args.out, force=args.force)
+        except Exception as exc:  # one failed recipe (a NaN, a full disk) does not stop the others
+            failed.append(r.name)
+            print(f"[{i}/{len(recipes)}] {r.name} FAILED: {type(exc).__name__}: {exc}", flush=True)
+            continue
         shown = ", ".join(f"{k} {v:.3g}" for k, v in record["metrics"].items() if isinstance(v, float))
         print(f"[{i}/{len(recipes)}] {r.name}: {record['wall_time_s'] / 60:.1f} min; {shown or 'no metrics'}", flush=True)
-    return 0
+    if failed:
+        print(f"Failed: {', '.join(failed)}. Run the command again to resume them from their checkpoints.")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":  # pragma: no cover
