@@ -250,3 +250,26 @@ def test_the_train_command_trains_to_the_folder_and_goes_on_after_a_failed_recip
     assert "[2/2] cgan-concat:" in out and "conditional_accuracy" in out and "Failed: pix2pix." in out
     assert load_trained("cgan-concat", tmp_path / "shipped").record["steps"] == 2
     assert list((tmp_path / "runs" / "trained" / "cgan-concat").iterdir())[0].name == tiny["cgan-concat"].fingerprint()
+
+
+def test_the_git_state_ignores_the_shipped_folder_being_written_only(tmp_path, monkeypatch):
+    import subprocess
+
+    import gansrc.trained.run as run
+
+    def git(*args):
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=tmp_path, check=True,
+                       capture_output=True)
+
+    git("init", "-q")
+    (tmp_path / "code.py").write_text("x = 1\n")
+    git("add", "code.py")
+    git("commit", "-qm", "code")
+    monkeypatch.setattr(run, "repo_root", lambda: tmp_path)
+    (tmp_path / "data" / "trained").mkdir(parents=True)
+    (tmp_path / "data" / "trained" / "m.pt").write_bytes(b"weights")
+    state = run.git_state(tmp_path / "data" / "trained")
+    assert re.fullmatch(r"[0-9a-f]{40}", state["git_commit"]) and state["git_dirty"] is False
+    assert run.git_state()["git_dirty"] is True
+    (tmp_path / "code.py").write_text("x = 2\n")
+    assert run.git_state(tmp_path / "data" / "trained")["git_dirty"] is True

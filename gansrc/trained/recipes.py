@@ -167,8 +167,8 @@ def _cyclegan(name: str, label: str, **options) -> Recipe:
 RECIPES: dict[str, Recipe] = {r.name: r for r in [
     _mnist_gan("gan-fc", "02", "Fully connected GAN on MNIST (chapter 02's networks)",
                ("MLPGenerator", {"latent_dim": _LATENT, "hidden": _G_HIDDEN}), ("MLPDiscriminator", {"hidden": _D_HIDDEN}),
-               variant="Chapter 02's networks and optimiser on digits 0-7,999, with chapter 03's comparison length: "
-                       "the same batches and steps as dcgan-28, so both see the same images."),
+               variant="Chapter 02's networks, optimiser and batches of 64 on digits 0-7,999 for 4,000 steps (full "
+                       "mode: 30,000): the same batches and steps as dcgan-28, so both see the same images."),
     _mnist_gan("dcgan-28", "03", "DCGAN-28 on MNIST (chapter 03)", *_dcgan28(32),
                variant="Chapter 03's DCGAN-28 at half the width (32), 4,000 batches of 64 on digits 0-7,999 (full "
                        "mode: 6,000 of 128), as long as gan-fc."),
