@@ -116,6 +116,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     train.add_argument("--device", default=None, help="cpu, cuda, mps (default: the best one present)")
     train.add_argument("--out", type=Path, default=None, help=f"shipped folder (default {trained_dir()})")
     train.add_argument("--force", action="store_true", help="retrain even when the shipped files match the recipe")
+    train.add_argument("--threads", type=int, default=None, help="CPU threads (default: one per core)")
     est = sub.add_parser("estimate", help="time a few steps of each recipe on one CPU thread")
     est.add_argument("names", nargs="*")
     est.add_argument("--steps", type=int, default=5)
@@ -133,8 +134,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.command == "check":
         return 1 if check() else 0
     device = pick_device(args.device)
-    if device.type == "cpu":
-        torch.set_num_threads(os.cpu_count() or 1)
+    if device.type == "cpu" or args.threads:
+        torch.set_num_threads(args.threads or os.cpu_count() or 1)
     recipes = chosen(args.names)
     failed = []
     for i, r in enumerate(recipes, 1):
