@@ -117,7 +117,7 @@ def train_recipe(recipe: Recipe, *, device: torch.device, folder: Optional[Path]
         "device_type": device.type, "torch": torch.__version__, "gansrc": __version__,
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), **git_state(folder),
         "weights": weights.name, "weights_sha256": sha256(weights), "weights_bytes": weights.stat().st_size,
-        "weights_dtype": "float16", "checkpoints": str(checkpoints), "history": _finite(history),
+        "weights_dtype": "float16", "checkpoints": _shown(checkpoints), "history": _finite(history),
         "fid_curve": None if tracker is None else {"steps": tracker.steps, "fid": tracker.fid,
                                                    "n_samples": tracker.n, "against": "held-out digits 8,000-9,999"},
         "metrics": metrics,
@@ -129,3 +129,9 @@ def train_recipe(recipe: Recipe, *, device: torch.device, folder: Optional[Path]
 def _finite(history: dict) -> dict:
     """The history with NaN and infinities as None (JSON has no NaN)."""
     return {k: [v if isinstance(v, int) or math.isfinite(v) else None for v in values] for k, values in history.items()}
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the repository when it lies inside it (no machine's folders in a shipped record)."""
+    path, root = Path(path).resolve(), repo_root()
+    return str(path.relative_to(root)) if path.is_relative_to(root) else path.name
