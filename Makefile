@@ -26,7 +26,7 @@ export GANSRC_TEXT_PROGRESS := 1
 export GANSRC_STATIC := 1
 
 .DELETE_ON_ERROR:
-.PHONY: help install test unit notebooks fullpass book site-test outputs sync classifier bench clean
+.PHONY: help install test unit notebooks fullpass book site-test outputs sync classifier trained bench clean
 
 help:
 	@echo "make book       build the site into book/_build/html (executes the chapters in smoke mode)"
@@ -37,6 +37,7 @@ help:
 	@echo "make outputs    re-execute the chapters and store their outputs (after changing a chapter)"
 	@echo "make sync       write chapters/*/*.ipynb from their .md sources (markup converted for Colab)"
 	@echo "make classifier retrain data/mnist_classifier.pt (the weights the metrics use)"
+	@echo "make trained    train (or resume) the book's trained models into data/trained/ (RECIPES=\"a b\" for some)"
 	@echo "make bench      the CI-sized benchmark: tutorial loop vs gansrc's trainer (python -m gansrc.bench --quick)"
 
 install: $(STAMP)
@@ -105,6 +106,13 @@ sync: | $(STAMP)
 
 classifier: | $(STAMP)
 	GANSRC_SMOKE=0 $(BIN)/python -m gansrc.train.classifier --out data/mnist_classifier.pt
+
+# The book's trained models (gansrc/trained): every recipe, or RECIPES="dcgan-28 cyclegan", trained or
+# resumed on the best device here (not the CPU the chapters are pinned to), with a live progress bar;
+# weights and records go to data/trained/, checkpoints to runs/trained/. Never part of `make test`.
+RECIPES ?= all
+trained: | $(STAMP)
+	env -u GANSRC_DEVICE -u GANSRC_TEXT_PROGRESS -u GANSRC_SMOKE $(BIN)/python -m gansrc.trained train $(RECIPES)
 
 # The best device here (a GPU if there is one), not the CPU the chapters are pinned to.
 bench: | $(STAMP)

@@ -2,7 +2,8 @@
 
 Read it in this order: ``runtime`` (device, seeds, smoke mode), ``data``, ``models``,
 ``losses``, ``train`` (the loop, the GAN trainer, checkpoints), ``metrics``, ``viz``; then
-``style`` (neural style transfer, chapter 07), which optimises pixels instead of training.
+``style`` (neural style transfer, chapter 07), which optimises pixels instead of training, and
+``trained`` (the recipes of the book's shipped trained models and their checked loading).
 """
 from __future__ import annotations
 

@@ -8,13 +8,19 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import torch
 
 
 def atomic_save(obj: Any, path: Path) -> Path:
     """``torch.save`` to ``path`` through a temporary file and an atomic rename."""
+    return atomic_write(path, lambda f: torch.save(obj, f))
+
+
+def atomic_write(path: Path, write: Callable[[Any], None]) -> Path:
+    """``write(f)`` into a temporary binary file beside ``path``, flushed to disk, then renamed
+    over ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -23,7 +29,7 @@ def atomic_save(obj: Any, path: Path) -> Path:
     os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the file the usual permissions
     try:
         with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
