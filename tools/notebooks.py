@@ -29,8 +29,10 @@ LANGUAGE_BOOK = {  # per-language settings of the two sites built from the one _
     "en": {"title": "The runnable GAN textbook", "chapters": "Chapters", "back": "References", "switch": "Leer en español",
            "source": "Download the MyST source"},
     "es": {"title": "El libro de GAN ejecutable", "chapters": "Capítulos", "back": "Referencias", "switch": "Read in English",
-           "source": "Descargar la fuente MyST"},
-}
+           "source": "Descargar la fuente MyST",
+           "footer": ("Las páginas se ejecutaron en modo smoke (ajustes reducidos, datos incluidos) en una CPU de "
+                      "2 núcleos al construir el sitio. Abre un capítulo en Colab para la ejecución completa.\n")},
+}  # a language without "footer" keeps html.extra_footer of book/_config.yml (written in English)
 
 HEADER = {
     "en": (
@@ -135,6 +137,8 @@ def _config_for(lang: str) -> str:
 
     config = yaml.safe_load((ROOT / "book" / "_config.yml").read_text())
     config["title"] = LANGUAGE_BOOK[lang]["title"]
+    if "footer" in LANGUAGE_BOOK[lang]:
+        config.setdefault("html", {})["extra_footer"] = LANGUAGE_BOOK[lang]["footer"]
     other = next(code for code in LANGUAGES if code != lang)
     sphinx = config.setdefault("sphinx", {})
     sphinx.setdefault("local_extensions", {})["gansrc_book"] = "_ext"  # book/_ext/gansrc_book.py
