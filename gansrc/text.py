@@ -10,6 +10,14 @@ from __future__ import annotations
 LANGUAGES = ("en", "es")
 
 STRINGS: dict[str, dict[str, str]] = {
+    # ---------------------------------------------------------------- gansrc.runtime
+    "runtime_line": {"en": "device: {where} | mode: {mode}", "es": "dispositivo: {where} | modo: {mode}"},
+    "mode_smoke": {"en": "smoke (reduced settings, bundled data)", "es": "smoke (ajustes reducidos, datos incluidos)"},
+    "mode_full": {"en": "full", "es": "completo"},
+    "mode_budget": {
+        "en": "full, budget {budget:g} (training lengths and image counts cut to that fraction)",
+        "es": "completo, presupuesto {budget:g} (entrenamientos y números de imágenes recortados a esa fracción)",
+    },
     # ---------------------------------------------------------------- gansrc.viz
     "step": {"en": "step", "es": "paso"},
     "step_n": {"en": "step {step}", "es": "paso {step}"},

@@ -32,7 +32,7 @@ def test_every_key_has_both_languages_with_the_same_fields(key):
     assert all(entry[lang].strip() for lang in text.LANGUAGES), f"{key}: an empty string"
     # A field may be one language's only (the Spanish article, the English plural 's'),
     # but the numbers a message reports are in both.
-    numbers = {"step", "steps", "norm", "ratio", "peak", "spread", "share", "n", "entropy", "best",
+    numbers = {"budget", "where", "mode", "step", "steps", "norm", "ratio", "peak", "spread", "share", "n", "entropy", "best",
                "d_real", "d_fake", "loss_d", "loss_g", "i", "j"}
     assert fields(entry["en"]) & numbers == fields(entry["es"]) & numbers, key
 
@@ -90,3 +90,13 @@ def test_diagnostics_warn_in_the_chapter_language():
     diagnostics = TrainingDiagnostics(printer=printed.append)
     diagnostics.on_nonfinite(None, 15)
     assert printed[0].startswith("Aviso en el paso 15: una pérdida se volvió NaN")
+
+
+def test_the_runtime_line_follows_the_language():
+    from gansrc.runtime import describe_runtime
+
+    cpu = torch.device("cpu")
+    assert "device: CPU | mode: smoke (reduced settings, bundled data)" in describe_runtime(True, cpu)
+    text.set_language("es")
+    assert "dispositivo: CPU | modo: smoke (ajustes reducidos, datos incluidos)" in describe_runtime(True, cpu)
+    assert "presupuesto 0.5" in describe_runtime(False, cpu, 0.5)
