@@ -14,7 +14,7 @@ EXECUTED := $(NOTEBOOKS:chapters/%=book/_build/executed/chapters/%)
 PACKAGE := pyproject.toml conftest.py $(shell find gansrc -name '*.py') $(wildcard data/*)
 SITE := book/_build/html/.built
 FULLPASS := book/_build/fullpass/.passed
-SITE_SOURCES := _toc.yml tools/notebooks.py $(wildcard book/_config.yml book/references.bib book/*/*.md book/_ext/*.py book/_static/*) \
+SITE_SOURCES := _toc.yml tools/notebooks.py tools/colab_markdown.py $(wildcard book/_config.yml book/references.bib book/*/*.md book/_ext/*.py book/_static/*) \
 	$(wildcard chapters/en/*.md chapters/es/*.md)
 CHROMIUM ?= /usr/bin/chromium
 
@@ -31,10 +31,11 @@ export GANSRC_STATIC := 1
 help:
 	@echo "make book       build the site into book/_build/html (executes the chapters in smoke mode)"
 	@echo "make test       unit tests, every chapter checked with pytest --nbval, every chapter's full configuration"
-	@echo "                run by papermill at BUDGET=$(BUDGET), then the site built and checked in Chromium"
+	@echo "                run by papermill at BUDGET=$(BUDGET), then the site built and checked in Chromium,"
+	@echo "                and chapter 04's widgets run in JupyterLab there"
 	@echo "make fullpass   only the papermill pass: each chapter with SMOKE=False at a small training budget"
 	@echo "make outputs    re-execute the chapters and store their outputs (after changing a chapter)"
-	@echo "make sync       regenerate chapters/*/*.ipynb from their paired .md sources"
+	@echo "make sync       write chapters/*/*.ipynb from their .md sources (markup converted for Colab)"
 	@echo "make classifier retrain data/mnist_classifier.pt (the weights the metrics use)"
 	@echo "make bench      the CI-sized benchmark: tutorial loop vs gansrc's trainer (python -m gansrc.bench --quick)"
 
@@ -55,7 +56,8 @@ test: unit notebooks fullpass
 unit: | $(STAMP)
 	$(BIN)/python -m pytest tests -q -m "not browser" -n $(NB_JOBS) --durations=5
 
-# The built site in headless Chromium (Debian's package, installed here when missing).
+# The built site in headless Chromium (Debian's package, installed here when missing), and
+# chapter 04's digit picker run in JupyterLab in the same browser (tests/test_lab.py).
 site-test: book $(CHROMIUM) | $(STAMP)
 	GANSRC_SITE_TEST=1 $(BIN)/python -m pytest tests -q -m browser -p no:cacheprovider
 

@@ -48,14 +48,22 @@ def nonsaturating_generator_loss(fake_logits: Tensor) -> Tensor:
 
 
 def lsgan_discriminator_loss(real_logits: Tensor, fake_logits: Tensor, real_target: float = 1.0) -> Tensor:
-    r"""Least-squares GAN (Mao et al. 2017): :math:`\tfrac12 E[(D(x) - 1)^2] + \tfrac12 E[D(G(z))^2]` on raw outputs
-    (with ``real_target`` in place of 1 for one-sided label smoothing)."""
-    return 0.5 * (real_logits - real_target).pow(2).mean() + 0.5 * fake_logits.pow(2).mean()
+    r"""Least-squares GAN (Mao et al. 2017): :math:`E[(D(x) - 1)^2] + E[D(G(z))^2]` on raw outputs
+    (with ``real_target`` in place of 1 for one-sided label smoothing).
+
+    The sum of the two halves, like :func:`bce_discriminator_loss` and the CycleGAN paper's
+    equation and code (``GANLoss("lsgan")`` is the mean squared error); the pix2pix and CycleGAN
+    trainers halve it, as the papers do. Mao et al. write a factor 1/2 in front of both
+    players' losses: a constant factor on one network's whole loss, which Adam's updates do
+    not see.
+    """
+    return (real_logits - real_target).pow(2).mean() + fake_logits.pow(2).mean()
 
 
 def lsgan_generator_loss(fake_logits: Tensor) -> Tensor:
-    r"""Least-squares generator loss :math:`\tfrac12 E[(D(G(z)) - 1)^2]`."""
-    return 0.5 * (fake_logits - 1.0).pow(2).mean()
+    r"""Least-squares generator loss :math:`E[(D(G(z)) - 1)^2]`, the CycleGAN code's (no factor 1/2,
+    so that its weight against the cycle term is the paper's lambda)."""
+    return (fake_logits - 1.0).pow(2).mean()
 
 
 def dragan_penalty(discriminator: Callable[[Tensor], Tensor], real: Tensor, generator: Optional[torch.Generator] = None, spread: float = 0.5) -> Tensor:

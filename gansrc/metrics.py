@@ -15,7 +15,7 @@ import torch
 from torch import Tensor, nn
 
 from .data.batches import to_signed_float
-from .train.classifier import predict
+from .models.classifier import predict
 
 
 class ClassifierFeatures(nn.Module):

@@ -33,6 +33,11 @@ STRINGS: dict[str, dict[str, str]] = {
     "kernel": {"en": "kernel", "es": "núcleo"},
     "feature_map": {"en": "feature map", "es": "mapa de características"},
     "output_at": {"en": ", output ({i}, {j})", "es": ", salida ({i}, {j})"},
+    "samples_of_digit": {"en": "{n} samples of the digit {digit}", "es": "{n} muestras del dígito {digit}"},
+    "digit": {"en": "digit", "es": "dígito"},
+    "noise_seed": {"en": "noise seed", "es": "semilla del ruido"},
+    "pair": {"en": "pair", "es": "par"},
+    "pair_n": {"en": "pair {pair}", "es": "par {pair}"},
     # ---------------------------------------------------------------- gansrc.models.summary
     "layer": {"en": "layer", "es": "capa"},
     "type": {"en": "type", "es": "tipo"},

@@ -198,3 +198,149 @@ def interactive(build_widget: Callable[[], object], static: Callable[[], object]
         return static()
     display(widget)
     return widget
+
+
+def figure_png(fig, dpi: int = 100) -> bytes:
+    """A matplotlib figure as PNG bytes; the figure is closed (nothing is left for Jupyter to show)."""
+    from io import BytesIO
+
+    buffer = BytesIO()
+    try:
+        fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    finally:
+        plt.close(fig)
+    return buffer.getvalue()
+
+
+def live_figure(controls: dict, draw: Callable[..., object]):
+    """ipywidgets ``controls`` above a picture that ``draw(**values)`` (a matplotlib figure)
+    redraws whenever one of them changes; an error in ``draw`` is shown below the picture.
+
+    Returns the ``VBox``: its children are the row of controls, the ``Image`` and the error text.
+    The picture is a PNG in an ``Image`` widget, so it works in ipywidgets 7 and 8 alike.
+    """
+    import html
+    import traceback
+
+    import ipywidgets as widgets
+
+    image = widgets.Image(format="png")
+    error = widgets.HTML("")
+
+    def redraw(_=None) -> None:
+        try:
+            image.value = figure_png(draw(**{name: control.value for name, control in controls.items()}))
+        except Exception:
+            error.value = f"<pre>{html.escape(traceback.format_exc())}</pre>"
+            raise
+        error.value = ""
+
+    for control in controls.values():
+        control.observe(redraw, names="value")
+    redraw()
+    row = widgets.HBox(list(controls.values()), layout=widgets.Layout(flex_flow="row wrap"))
+    return widgets.VBox([row, image, error])
+
+
+def digit_picker(trainer, n: int = 16, digit: int = 7):
+    """Chapter 04's digit picker: a digit and a noise seed, and ``n`` samples of that digit drawn
+    from that seed by a conditional GAN ``trainer`` (its ``sample``, ``latent_dim``, ``num_classes``)."""
+    import ipywidgets as widgets
+
+    def draw(digit: int, seed: int):
+        z = torch.randn(n, trainer.latent_dim, generator=torch.Generator().manual_seed(seed)).to(trainer.device)
+        images = trainer.sample(z=z, labels=torch.full((n,), digit))
+        return show_images(images, nrow=n, title=tr("samples_of_digit", n=n, digit=digit))
+
+    return live_figure({"digit": widgets.Dropdown(options=list(range(trainer.num_classes)), value=digit, description=tr("digit")),
+                        "seed": widgets.IntSlider(value=0, min=0, max=100, description=tr("noise_seed"))}, draw)
+
+
+def latent_sliders(generator, starts: Tensor, ends: Tensor, direction: Tensor, interpolate: Callable[[Tensor, Tensor, float], Tensor]):
+    """Chapter 03's latent walk: a pair of codes ``(starts[i], ends[i])``, the position ``t``
+    between them (``interpolate(a, b, t)``) and a multiple ``alpha`` of ``direction`` added;
+    shows what ``generator`` draws there."""
+    import ipywidgets as widgets
+
+    @torch.no_grad()
+    def draw(pair: int, t: float, alpha: float):
+        image = generator(interpolate(starts[pair:pair + 1], ends[pair:pair + 1], t) + alpha * direction)
+        return show_images(image, nrow=1, scale=3, title=tr("pair_n", pair=pair) + f", t = {t:.2f}, alpha = {alpha:+.2f}")
+
+    return live_figure({"pair": widgets.IntSlider(value=0, min=0, max=len(starts) - 1, description=tr("pair")),
+                        "t": widgets.FloatSlider(value=0.5, min=0, max=1, step=0.05, description="t"),
+                        "alpha": widgets.FloatSlider(value=0.0, min=-3, max=3, step=0.25, description="alpha")}, draw)
+
+
+def snapshot_animation(snapshots: Sequence[tuple[int, Tensor]], n_images: int = 16, nrow: int = 4, scale: int = 2,
+                       frame_ms: int = 500, caption: str = "step {step}") -> bytes:
+    """The snapshots of the fixed noise as an animated PNG, one frame per snapshot (bytes).
+
+    An animated PNG is an ordinary ``image/png`` output: browsers, Colab and the built site
+    play it, and nbval (which does not compare images) treats it like any figure. Each frame
+    is ``image_grid`` of the first ``n_images``, enlarged ``scale`` times, under ``caption``
+    (formatted with the snapshot's ``step``). The last frame is held three times as long.
+    """
+    from io import BytesIO
+
+    from PIL import Image, ImageDraw
+
+    if not snapshots:
+        raise ValueError("no snapshots: train with sample_every > 0")
+    frames = []
+    for step, images in snapshots:
+        grid = image_grid(images[:n_images], nrow=nrow)
+        picture = Image.fromarray(grid.squeeze(-1) if grid.shape[-1] == 1 else grid).convert("L" if grid.shape[-1] == 1 else "RGB")
+        picture = picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST)
+        frame = Image.new(picture.mode, (picture.width, picture.height + 14), 255 if picture.mode == "L" else (255, 255, 255))
+        frame.paste(picture, (0, 14))
+        ImageDraw.Draw(frame).text((2, 1), caption.format(step=step), fill=0 if frame.mode == "L" else (0, 0, 0))
+        frames.append(frame)
+    out = BytesIO()
+    durations = [frame_ms] * (len(frames) - 1) + [3 * frame_ms]
+    frames[0].save(out, format="PNG", save_all=True, append_images=frames[1:], duration=durations, loop=0)
+    return out.getvalue()
+
+
+def gan_diagram(noise: str = "noise z", generator: str = "generator G", fake: str = "fake G(z)",
+                real: str = "real x (data)", discriminator: str = "discriminator D", output: str = "D(·): real or fake?",
+                loss_d: str = "loss of D: real → 1, fake → 0", loss_g: str = "loss of G: fake → 1",
+                update_d: str = "updates D", update_g: str = "updates G (through D)", figsize: tuple[float, float] = (9, 3.6)):
+    """The GAN game as a block diagram: noise → G → fakes, and real images, into D; D's two losses.
+
+    Every text is an argument, so a chapter can pass its own language's labels.
+    """
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+    fig, ax = plt.subplots(figsize=figsize)
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0.3, 4)
+    ax.set_axis_off()
+    boxes = {  # name: (x, y, text, colour)
+        "noise": (0.9, 3.2, noise, "#eeeeee"), "generator": (2.9, 3.2, generator, "#cfe2f3"),
+        "fake": (4.9, 3.2, fake, "#fce5cd"), "real": (4.9, 0.8, real, "#d9ead3"),
+        "discriminator": (6.9, 2.0, discriminator, "#f4cccc"), "output": (9.0, 2.0, output, "#eeeeee"),
+    }
+    for x, y, text, colour in boxes.values():
+        ax.add_patch(FancyBboxPatch((x - 0.85, y - 0.3), 1.7, 0.6, boxstyle="round,pad=0.05", fc=colour, ec="0.3"))
+        ax.text(x, y, text, ha="center", va="center", fontsize=9, wrap=True)
+
+    def arrow(a, b, colour="0.2", style="-|>", dashed=False, rad=0.0):
+        ax.add_patch(FancyArrowPatch(a, b, arrowstyle=style, mutation_scale=14, color=colour, lw=1.4,
+                                     ls="--" if dashed else "-", connectionstyle=f"arc3,rad={rad}"))
+
+    arrow((1.8, 3.2), (2.0, 3.2))
+    arrow((3.8, 3.2), (4.0, 3.2))
+    arrow((5.8, 3.1), (6.3, 2.35), colour="tab:orange")
+    arrow((5.8, 0.9), (6.3, 1.65), colour="tab:green")
+    arrow((7.8, 2.0), (8.1, 2.0))
+    ax.text(9.0, 1.2, loss_d, ha="center", va="center", fontsize=8.5, color="tab:red")
+    ax.text(9.0, 0.8, update_d, ha="center", va="center", fontsize=8, color="tab:red", style="italic")
+    ax.text(9.0, 3.0, loss_g, ha="center", va="center", fontsize=8.5, color="tab:blue")
+    ax.text(9.0, 3.4, update_g, ha="center", va="center", fontsize=8, color="tab:blue", style="italic")
+    arrow((9.0, 2.35), (9.0, 2.85), colour="tab:blue")
+    arrow((9.0, 1.65), (9.0, 1.35), colour="tab:red")
+    arrow((8.0, 3.45), (2.9, 3.55), colour="tab:blue", dashed=True, rad=0.12)
+    arrow((8.2, 0.75), (6.9, 1.65), colour="tab:red", dashed=True, rad=-0.25)
+    fig.tight_layout()
+    return fig

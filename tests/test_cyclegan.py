@@ -45,8 +45,8 @@ def test_residual_block_with_a_zero_body_is_the_identity():
     g = ResnetGenerator(3, 3, ngf=4, n_blocks=1)
     block = g.net[10]
     assert type(block).__name__ == "ResidualBlock"
-    torch.nn.init.zeros_(block.body[-1].weight)
-    torch.nn.init.zeros_(block.body[-1].bias)
+    torch.nn.init.zeros_(block.body[-2].weight)  # the last convolution: instance norm of 0 is 0
+    torch.nn.init.zeros_(block.body[-2].bias)
     x = torch.randn(2, 16, 4, 4)
     assert torch.equal(block(x), x)
 

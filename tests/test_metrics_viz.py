@@ -1,6 +1,8 @@
 import math
 
 import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 import torch
 
@@ -134,3 +136,28 @@ def test_metrics_and_diagnostics_never_touch_the_cuda_generators(monkeypatch):
     assert calls.pop() == "manual_seed_all"  # tracked_gan seeds the run itself
     trainer.fit(10, show_progress=False)
     assert calls == [] and watcher._last_check == 10
+
+
+def test_snapshot_animation_has_one_frame_per_snapshot_showing_its_grid():
+    from io import BytesIO
+
+    from PIL import Image
+
+    snapshots = [(step, torch.full((16, 1, 28, 28), 40 * i, dtype=torch.uint8)) for i, step in enumerate((1, 50, 100))]
+    picture = Image.open(BytesIO(viz.snapshot_animation(snapshots, scale=2)))
+    assert picture.format == "PNG" and picture.is_animated and picture.n_frames == 3
+    for i in range(3):
+        picture.seek(i)
+        frame = np.asarray(picture.convert("L"))
+        assert frame.shape == (2 * (4 * 30 + 2) + 14, 2 * (4 * 30 + 2))
+        assert frame[14 + 2 * 2 + 5, 2 * 2 + 5] == 40 * i  # inside the first digit
+    with pytest.raises(ValueError, match="sample_every"):
+        viz.snapshot_animation([])
+
+
+def test_gan_diagram_draws_the_labels_it_is_given():
+    labels = dict(noise="ruido z", generator="generador G", loss_d="pérdida de D", loss_g="pérdida de G")
+    fig = viz.gan_diagram(**labels)
+    texts = {t.get_text() for t in fig.axes[0].texts}
+    assert set(labels.values()) <= texts and "fake G(z)" in texts
+    plt.close(fig)

@@ -31,7 +31,7 @@ def test_classifier_shapes():
 
 def test_bundled_classifier_reads_digits():
     from gansrc.data import load_bundled_mnist
-    from gansrc.train import accuracy
+    from gansrc.models import accuracy
 
     ds = load_bundled_mnist()
     held_out_images, held_out_labels = ds.images[8000:], ds.labels[8000:]  # not used for training

@@ -1,6 +1,8 @@
 """Checks on the chapter notebooks themselves (their execution is `pytest --nbval chapters/`)."""
 from __future__ import annotations
 
+import functools
+import importlib.util
 import io
 import os
 import shutil
@@ -96,10 +98,19 @@ def test_parameters_cell_names_its_language_and_passes_it_on(path):
     assert sum("gansrc.start_chapter(SMOKE, budget=BUDGET, lang=LANG)" in c.source for c in cells) == 1
 
 
+@functools.lru_cache(maxsize=None)
+def _notebooks_tool():
+    spec = importlib.util.spec_from_file_location("book_notebooks", ROOT / "tools" / "notebooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.mark.parametrize("path", EN + ES, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_notebook_matches_its_markdown_source(path):
-    """The .ipynb was regenerated after the last edit of its .md (run `make sync`)."""
-    source = jupytext.read(path.with_suffix(".md"))
+    """The .ipynb was regenerated after the last edit of its .md (run `make sync`): the same
+    cells, the markdown converted for Colab (tools/colab_markdown.py)."""
+    source = _notebooks_tool().colab_notebook(path.with_suffix(".md"))
     nb = read(path)
     strip = lambda cells: [(c.cell_type, c.source.strip()) for c in cells]  # noqa: E731
     assert strip(source.cells) == strip(nb.cells), f"{path.name} and its .md differ: run `make sync`"
@@ -135,7 +146,7 @@ def test_colab_cell_is_the_same_everywhere_and_names_the_configured_repository()
     assert len(sources) == 1, "every chapter must start with the same Colab cell"
     source = sources.pop()
     repo = CONFIG["repository"]
-    assert f'"{repo["url"]}"' in source and f'"--branch", "{repo["branch"]}"' in source
+    assert f'"{repo["url"]}", "{repo["branch"]}"' in source and '"--branch", REVISION' in source
     assert "mount" not in source and "drive" not in source, "the Colab cell must not mount anything without asking"
 
 
@@ -208,6 +219,7 @@ def test_chapter_ends_with_exercises_and_folded_solutions(path):
     exercises_title, solutions_title, solution_word = EXERCISES[path.parent.name]
     nb = read(path)
     cells = nb.cells
+    source = jupytext.read(path.with_suffix(".md")).cells  # the same cells, in MyST
     starts = [i for i, c in enumerate(cells) if c.cell_type == "markdown" and exercises_title in c.source.splitlines()]
     assert len(starts) == 1, f"{path.name}: one markdown cell must have the heading {exercises_title!r}"
     at = starts[0]
@@ -223,13 +235,16 @@ def test_chapter_ends_with_exercises_and_folded_solutions(path):
     assert "solutions" in nb.metadata.get("colab", {}).get("collapsed_sections", []), "Colab must open with the solutions folded"
 
     numbers = []
-    for cell in cells[at + 2:]:
+    for cell, myst in zip(cells[at + 2:], source[at + 2:]):
         if cell.cell_type == "markdown":
             assert cell.metadata.get("jupyter", {}).get("source_hidden") is True, f"{path.name}: solution text not folded in Jupyter"
-            head = cell.source.strip().splitlines()
+            head = myst.source.strip().splitlines()
             assert head[0].startswith(f":::{{admonition}} {solution_word} ") and head[1] == ":class: dropdown", \
-                f"{path.name}: every solution is a dropdown admonition titled '{solution_word} N'"
-            numbers.append(int(head[0].rsplit(" ", 1)[1]))
+                f"{path.name}: every solution is a dropdown admonition titled '{solution_word} N' (on the website)"
+            number = int(head[0].rsplit(" ", 1)[1])
+            assert cell.source.startswith(f"<details>\n<summary>{solution_word} {number}</summary>\n"), \
+                f"{path.name}: solution {number} must be folded in a <details> block on Colab"
+            numbers.append(number)
         else:
             assert "hide-cell" in cell.metadata.get("tags", []), f"{path.name}: solution code must be tagged hide-cell"
             assert {k: cell.metadata.get(k) for k in HIDDEN_CODE} == HIDDEN_CODE, f"{path.name}: solution code must be folded"
@@ -293,3 +308,34 @@ def test_printed_gansrc_source_fits_the_column():
     for name, obj in printed.items():
         wide = too_wide(inspect.getsource(obj))
         assert not wide, f"the chapters print {name}, whose source has lines over {COLUMN} characters: {wide[0]!r}"
+
+
+def listed_source_lines() -> list[str]:
+    """What chapter 03's ``lines_with`` prints of gansrc's source: its own definition, run on
+    the arguments of each of its calls in the chapter."""
+    import ast
+    import contextlib
+    import importlib
+    import io
+
+    source = "\n".join(c.source for c in code_cells(read(ROOT / "chapters" / "en" / "03_dcgan.ipynb")))
+    tree = ast.parse(source)
+    definition = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == "lines_with")
+    namespace = {"inspect": __import__("inspect")}
+    exec(compile(ast.Module([definition], []), "03_dcgan lines_with", "exec"), namespace)
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and ast.unparse(n.func) == "lines_with"]
+    assert len(calls) >= 5, "chapter 03 lists the guidelines' lines with lines_with"
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        for call in calls:
+            module = importlib.import_module(f"gansrc.models.{ast.unparse(call.args[0])}")
+            namespace["lines_with"](module, *(ast.literal_eval(a) for a in call.args[1:]),
+                                    **{k.arg: ast.literal_eval(k.value) for k in call.keywords})
+    return out.getvalue().splitlines()
+
+
+def test_listed_gansrc_lines_fit_the_column():
+    lines = listed_source_lines()
+    assert any("ConvTranspose2d" in line and "stride=2" in line for line in lines)
+    wide = too_wide("\n".join(lines))
+    assert not wide, f"chapter 03 lists lines of gansrc over {COLUMN} characters: {wide[0]!r}"

@@ -54,9 +54,9 @@ def test_unet_paper_configuration():
     g = UNetGenerator(3, 3, image_size=256)
     assert g.channels == [64, 128, 256, 512, 512, 512, 512, 512]
     # decoder inputs: the bottleneck, then (decoder output + skip): CD512-CD1024-CD1024-C1024-C1024-C512-C256-C128
-    assert [up[0].in_channels for up in g.ups] == [512, 1024, 1024, 1024, 1024, 512, 256, 128]
+    assert [up[1].in_channels for up in g.ups] == [512, 1024, 1024, 1024, 1024, 512, 256, 128]
     assert sum(isinstance(m, torch.nn.Dropout) for m in g.modules()) == 3
-    assert sum(p.numel() for p in g.parameters()) == 54_414_531  # "54.414 M", as the authors' PyTorch code prints for unet_256
+    assert sum(p.numel() for p in g.parameters()) == 54_413_955  # "54.414 M", as the authors' PyTorch code prints for unet_256
 
 
 def test_skips_concatenate_the_mirrored_encoder_output():
@@ -70,11 +70,11 @@ def test_skips_concatenate_the_mirrored_encoder_output():
         h.remove()
     n = g.depth
     assert torch.equal(decoder_inputs[0], encoder[-1])  # the bottleneck enters alone
-    for k in range(1, n):  # decoder block k receives [its predecessor's output, encoder output n-1-k]
+    for k in range(1, n):  # decoder block k receives [encoder output n-1-k, its predecessor's output]
         skip = encoder[n - 1 - k]
         x = decoder_inputs[k]
         assert x.shape[1] == 2 * skip.shape[1] and x.shape[2:] == skip.shape[2:]
-        assert torch.equal(x[:, skip.shape[1]:], skip)
+        assert torch.equal(x[:, :skip.shape[1]], skip)  # the skip first, as in the authors' code
 
 
 def test_unet_output_depends_on_fine_detail_through_the_skips():
@@ -90,7 +90,7 @@ def test_unet_output_depends_on_fine_detail_through_the_skips():
 
 def test_dropout_is_the_noise_and_translate_controls_it():
     torch.manual_seed(0)
-    g = UNetGenerator(3, 1, image_size=16, ngf=4)
+    g = UNetGenerator(3, 1, image_size=16, ngf=4, dropout_layers=2)  # 4 levels: no dropout by default
     x = torch.randn(4, 3, 16, 16)
     assert torch.equal(translate(g, x), translate(g, x))  # eval: deterministic
     assert not torch.equal(translate(g, x, dropout=True), translate(g, x, dropout=True))
@@ -276,7 +276,7 @@ PAIRS = digit_scenes(64, DIGITS, size=16, seed=0)
 
 def make_trainer(checkpoint_dir=None, with_d=True, lambda_l1=100.0, seed=0):
     torch.manual_seed(seed)
-    g = UNetGenerator(3, 1, image_size=16, ngf=4)  # dropout and batch norm: resume must restore the RNG
+    g = UNetGenerator(3, 1, image_size=16, ngf=4, dropout_layers=2)  # dropout and batch norm: resume must restore the RNG
     d = PatchDiscriminator(4, ndf=4, n_layers=1) if with_d else None
     return Pix2PixTrainer(g, d, TensorBatches(PAIRS.stacked(), batch_size=8, seed=seed), in_channels=3, lambda_l1=lambda_l1,
                           log_every=3, sample_every=4, fixed_inputs=PAIRS.a[:4], checkpoint_dir=checkpoint_dir, checkpoint_every=6)

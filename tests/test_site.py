@@ -13,8 +13,6 @@ from __future__ import annotations
 import functools
 import importlib.util
 import json
-import os
-import re
 import shutil
 import threading
 from html.parser import HTMLParser
@@ -30,12 +28,6 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parent.parent
 HTML = ROOT / "book" / "_build" / "html"
 SCREENSHOTS = ROOT / "book" / "_build" / "screenshots"
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-REQUIRED = os.environ.get("GANSRC_SITE_TEST") == "1"  # set by `make site-test`: problems fail, never skip
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 SEARCH_WORDS = {"en": "discriminator", "es": "discriminador"}
 CONFIG = yaml.safe_load((ROOT / "book" / "_config.yml").read_text())
 
@@ -58,12 +50,6 @@ def other(lang: str) -> str:
 
 def counterpart(lang: str, page: str) -> str:
     return page.replace(f"/{lang}/", f"/{other(lang)}/")
-
-
-def _missing(reason: str):
-    if REQUIRED:
-        pytest.fail(reason)
-    pytest.skip(reason)
 
 
 class _Ids(HTMLParser):
@@ -90,36 +76,16 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def site():
+def site(missing):
     """The base URL of book/_build/html served on 127.0.0.1 (a free port)."""
     if not (HTML / "en" / "index.html").exists() or not (HTML / "index.html").exists():
-        _missing("the site is not built: run `make book` first")
+        missing("the site is not built: run `make book` first")
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(HTML)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}/"
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    """A Chromium context with a fresh profile; requests leaving 127.0.0.1 are refused at once
-    (the pages need nothing from outside: MathJax is served from the site's own _static/)."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _missing("playwright is not installed (it is in the test extra: make install)")
-    if not Path(CHROMIUM).exists():
-        _missing(f"{CHROMIUM} is missing: `make site-test` installs Debian's chromium package")
-    with sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=CHROMIUM, headless=True,
-            args=CHROMIUM_ARGS, viewport={"width": 1280, "height": 900},
-        )
-        context.route(re.compile(r"^(?!http://127\.0\.0\.1[:/]).*"), lambda route: route.abort())
-        yield context
-        context.close()
 
 
 class Visit:

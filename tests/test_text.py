@@ -33,7 +33,7 @@ def test_every_key_has_both_languages_with_the_same_fields(key):
     # A field may be one language's only (the Spanish article, the English plural 's'),
     # but the numbers a message reports are in both.
     numbers = {"budget", "where", "mode", "step", "steps", "norm", "ratio", "peak", "spread", "share", "n", "entropy", "best",
-               "d_real", "d_fake", "loss_d", "loss_g", "i", "j"}
+               "d_real", "d_fake", "loss_d", "loss_g", "i", "j", "digit", "pair"}
     assert fields(entry["en"]) & numbers == fields(entry["es"]) & numbers, key
 
 

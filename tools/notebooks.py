@@ -1,6 +1,6 @@
 """Chores on the chapter notebooks: pairing, storing outputs, staging the book.
 
-    python tools/notebooks.py sync      # jupytext: write each chapter's .ipynb from its .md
+    python tools/notebooks.py sync      # write each chapter's .ipynb (what Colab opens) from its .md
     python tools/notebooks.py store [chapters/es]  # copy freshly executed outputs into chapters/*.ipynb
     python tools/notebooks.py stage     # assemble each language's site sources from the executed notebooks
     python tools/notebooks.py publish   # copy the built sites to book/_build/html/{en,es}, with the chapters' sources
@@ -11,12 +11,17 @@ The Makefile calls these; see "How the book is built" in README.md.
 from __future__ import annotations
 
 import argparse
+import functools
+import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import nbformat
+
+if str(Path(__file__).resolve().parent) not in sys.path:  # also when the tests load this file
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+import colab_markdown  # noqa: E402  (tools/colab_markdown.py)
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = ROOT / "chapters"
@@ -67,10 +72,71 @@ def chapter_notebooks() -> list[Path]:
     return sorted(CHAPTERS.glob("*/*.ipynb"))
 
 
+@functools.lru_cache(maxsize=None)
+def references(lang: str) -> dict:
+    return colab_markdown.load_references(ROOT / "book" / "references.bib", lang)
+
+
+def book_revision() -> str:
+    """The git tag of this version of the book, ``v`` + ``gansrc.__version__`` (the version
+    pyproject.toml reads): what the chapters' Colab cell installs and the site's Colab button
+    opens (``repository: branch:`` in book/_config.yml)."""
+    version = re.search(r'^__version__ = "([^"]+)"', (ROOT / "gansrc" / "__init__.py").read_text(), re.M)
+    return f"v{version.group(1)}"
+
+
+def colab_notebook(md: Path):
+    """The notebook Colab and JupyterLab open for the chapter source ``md``: its cells, with the
+    MyST markup of the markdown cells converted to plain markdown (tools/colab_markdown.py),
+    and its metadata without the Jupytext pairing (the .ipynb is made from the .md, never the
+    other way: a paired save would write the converted text over the MyST source)."""
+    import jupytext
+
+    nb = jupytext.read(md)
+    lang = md.parent.name
+    cells = [c for c in nb.cells if c.cell_type == "markdown"]
+    for cell, text in zip(cells, colab_markdown.plain_cells([c.source for c in cells], references(lang), lang)):
+        cell.source = text
+    meta = nb.metadata.get("jupytext", {})
+    for key in ("formats", "text_representation"):
+        meta.pop(key, None)
+    if not meta:
+        nb.metadata.pop("jupytext", None)
+    return nb
+
+
 def sync() -> None:
-    """Regenerate each .ipynb from its paired .md (outputs of unchanged cells are kept)."""
-    sources = sorted(CHAPTERS.glob("*/*.md"))
-    subprocess.run([sys.executable, "-m", "jupytext", "--sync", *map(str, sources)], check=True)
+    """Write each chapter's .ipynb from its .md (see colab_notebook); the outputs, execution
+    counts and cell ids of unchanged cells are kept. A notebook already in step is not touched."""
+    from jupytext.combine import combine_inputs_with_outputs
+
+    for md in sorted(CHAPTERS.glob("*/*.md")):
+        path = md.with_suffix(".ipynb")
+        nb = colab_notebook(md)
+        if path.exists():
+            metadata = nb.metadata
+            nb = combine_inputs_with_outputs(nb, nbformat.read(path, 4))
+            nb.metadata = metadata
+        text = nbformat.writes(nb)
+        text += "" if text.endswith("\n") else "\n"
+        if not path.exists() or path.read_text() != text:
+            path.write_text(text)
+            print(f"wrote {path.relative_to(ROOT)}")
+
+
+def myst_notebook(nb, md: Path):
+    """``nb`` (executed from the committed notebook of ``md``) with the MyST markdown of ``md``
+    put back in its markdown cells, for the website: citations, admonitions, dropdowns."""
+    import jupytext
+
+    source = [c for c in jupytext.read(md).cells if c.cell_type == "markdown"]
+    mine = [c for c in nb.cells if c.cell_type == "markdown"]
+    plain = colab_markdown.plain_cells([c.source for c in source], references(md.parent.name), md.parent.name)
+    if [c.source for c in mine] != plain:
+        sys.exit(f"{md.relative_to(ROOT)} changed since its notebook was executed: run `make sync`, then `make book`.")
+    for cell, original in zip(mine, source):
+        cell.source = original.source
+    return nb
 
 
 def code_sources(nb) -> list[str]:
@@ -136,6 +202,9 @@ def _config_for(lang: str) -> str:
     import yaml
 
     config = yaml.safe_load((ROOT / "book" / "_config.yml").read_text())
+    if config["repository"]["branch"] != book_revision():
+        sys.exit(f"book/_config.yml names revision {config['repository']['branch']!r}, but this is the book at "
+                 f"{book_revision()!r} (gansrc.__version__): the Colab buttons would open other notebooks.")
     config["title"] = LANGUAGE_BOOK[lang]["title"]
     if "footer" in LANGUAGE_BOOK[lang]:
         config.setdefault("html", {})["extra_footer"] = LANGUAGE_BOOK[lang]["footer"]
@@ -177,7 +246,7 @@ def stage() -> None:
                 executed = EXECUTED / f"{page}.ipynb"
                 if not executed.exists():
                     sys.exit(f"{executed} is missing: run `make notebooks` to execute the chapters.")
-                nb = nbformat.read(executed, 4)
+                nb = myst_notebook(nbformat.read(executed, 4), ROOT / f"{page}.md")
                 seconds = nb.metadata.get("gansrc", {}).get("executed_seconds", 0.0)
                 header = HEADER[lang].format(seconds=seconds, switch=counterpart_link(page, lang))
                 title_at = next(i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and c.source.lstrip().startswith("# "))

@@ -1,5 +1,5 @@
 """Models. They know nothing about training: each maps tensors to tensors."""
-from .classifier import MNISTClassifier, load_classifier, save_classifier
+from .classifier import MNISTClassifier, accuracy, load_classifier, predict, save_classifier
 from .conditional import ConditionalDiscriminator, ConditionalGenerator, ProjectionDiscriminator
 from .dcgan import DCGANDiscriminator, DCGANGenerator
 from .init import dcgan_init, gaussian_init_
@@ -12,6 +12,6 @@ from .unet import UNetGenerator, unet_depth
 __all__ = [
     "ConditionalDiscriminator", "ConditionalGenerator", "DCGANDiscriminator", "DCGANGenerator", "MLPDiscriminator",
     "MLPGenerator", "MNISTClassifier", "PatchDiscriminator", "ProjectionDiscriminator", "ResidualBlock", "ResnetGenerator", "UNetGenerator", "dcgan_init",
-    "gaussian_init_", "layer_info", "layer_table", "load_classifier", "multiply_adds", "patchgan_receptive_field",
-    "receptive_field", "save_classifier", "unet_depth",
+    "accuracy", "gaussian_init_", "layer_info", "layer_table", "load_classifier", "multiply_adds", "patchgan_receptive_field",
+    "predict", "receptive_field", "save_classifier", "unet_depth",
 ]

@@ -5,8 +5,10 @@ from pathlib import Path
 from typing import Optional
 
 import torch
-from torch import nn
+from torch import Tensor, nn
 
+from ..data.batches import to_signed_float
+from ..files import atomic_save
 from ..runtime import data_dir
 
 WEIGHTS_FILE = "mnist_classifier.pt"
@@ -57,8 +59,6 @@ class MNISTClassifier(nn.Module):
     @torch.no_grad()
     def calibrate_features(self, images: torch.Tensor) -> float:
         """Set ``feature_scale`` so that ``features`` of ``images`` (real digits) have unit RMS."""
-        from ..data.batches import to_signed_float
-
         was_training = self.training
         self.eval()
         device = self.feature_scale.device
@@ -68,10 +68,25 @@ class MNISTClassifier(nn.Module):
         return float(self.feature_scale)
 
 
+@torch.no_grad()
+def predict(model: nn.Module, images: Tensor, batch_size: int = 1000) -> Tensor:
+    """Predicted labels for uint8 or [-1, 1] images, in eval mode, batch by batch."""
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    out = [model(to_signed_float(images[i: i + batch_size].to(device))).argmax(1).cpu()
+           for i in range(0, len(images), batch_size)]
+    model.train(was_training)
+    return torch.cat(out)
+
+
+def accuracy(model: nn.Module, images: Tensor, labels: Tensor) -> float:
+    """Fraction of ``images`` whose predicted label equals ``labels``."""
+    return (predict(model, images) == labels.cpu()).float().mean().item()
+
+
 def save_classifier(model: MNISTClassifier, path: Path) -> Path:
     """Save the weights only (a small file that loads with ``weights_only=True``)."""
-    from ..train.checkpoint import atomic_save
-
     state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
     return atomic_save({"format": "gansrc.mnist_classifier/1", "state_dict": state}, Path(path))
 

@@ -48,32 +48,41 @@ class DCGANGenerator(nn.Module):
     64 in both sources); smoke mode uses a narrower network of the same shape.
     """
 
-    def __init__(self, image_size: int = 64, channels: int = 3, latent_dim: int = 100, width: int = 64) -> None:
+    def __init__(self, image_size: int = 64, channels: int = 3, latent_dim: int = 100,
+                 width: int = 64) -> None:
         super().__init__()
         _check_size(image_size, channels, width)
-        self.image_size, self.channels, self.latent_dim, self.width = image_size, channels, latent_dim, width
+        self.image_size, self.channels = image_size, channels
+        self.latent_dim, self.width = latent_dim, width
         if image_size == 28:
             layers = [
-                nn.Linear(latent_dim, 7 * 7 * 4 * width, bias=False),       # project z ...
+                nn.Linear(latent_dim, 7 * 7 * 4 * width, bias=False),  # project z ...
                 nn.BatchNorm1d(7 * 7 * 4 * width), nn.ReLU(),
-                nn.Unflatten(1, (4 * width, 7, 7)),                         # ... and reshape: 7x7
-                nn.ConvTranspose2d(4 * width, 2 * width, 5, stride=1, padding=2, bias=False),                    # 7x7
+                nn.Unflatten(1, (4 * width, 7, 7)),                    # ... to 7x7
+                nn.ConvTranspose2d(4 * width, 2 * width, 5, stride=1, padding=2,
+                                   bias=False),                        # 7x7
                 nn.BatchNorm2d(2 * width), nn.ReLU(),
-                nn.ConvTranspose2d(2 * width, width, 5, stride=2, padding=2, output_padding=1, bias=False),      # 14x14
+                nn.ConvTranspose2d(2 * width, width, 5, stride=2, padding=2,
+                                   output_padding=1, bias=False),      # 14x14
                 nn.BatchNorm2d(width), nn.ReLU(),
-                nn.ConvTranspose2d(width, channels, 5, stride=2, padding=2, output_padding=1),                   # 28x28
+                nn.ConvTranspose2d(width, channels, 5, stride=2, padding=2,
+                                   output_padding=1),                  # 28x28
                 nn.Tanh(),
             ]
         else:
             n = _doublings(image_size)
-            ch = [width * 2 ** (n - 1 - i) for i in range(n)]              # e.g. 8w, 4w, 2w, w at 64 pixels
-            layers = [nn.Unflatten(1, (latent_dim, 1, 1)),                                                      # z as a 1x1 image
-                      nn.ConvTranspose2d(latent_dim, ch[0], 4, stride=1, padding=0, bias=False),                  # 4x4
+            ch = [width * 2 ** (n - 1 - i) for i in range(n)]  # 8w, 4w, 2w, w at 64 px
+            layers = [nn.Unflatten(1, (latent_dim, 1, 1)),     # z as a 1x1 image
+                      nn.ConvTranspose2d(latent_dim, ch[0], 4, stride=1, padding=0,
+                                         bias=False),          # 4x4
                       nn.BatchNorm2d(ch[0]), nn.ReLU()]
             for c_in, c_out in zip(ch, ch[1:]):
-                layers += [nn.ConvTranspose2d(c_in, c_out, 4, stride=2, padding=1, bias=False),                   # x2
+                layers += [nn.ConvTranspose2d(c_in, c_out, 4, stride=2, padding=1,
+                                              bias=False),     # x2
                            nn.BatchNorm2d(c_out), nn.ReLU()]
-            layers += [nn.ConvTranspose2d(ch[-1], channels, 4, stride=2, padding=1, bias=False), nn.Tanh()]     # image
+            layers += [nn.ConvTranspose2d(ch[-1], channels, 4, stride=2, padding=1,
+                                          bias=False),         # the image
+                       nn.Tanh()]
         self.net = nn.Sequential(*layers)
         self.apply(dcgan_init)
 
@@ -90,28 +99,32 @@ class DCGANDiscriminator(nn.Module):
     28-pixel shape only (0.3 before the output unit, as in the Keras tutorial).
     """
 
-    def __init__(self, image_size: int = 64, channels: int = 3, width: int = 64, dropout: float = 0.3) -> None:
+    def __init__(self, image_size: int = 64, channels: int = 3, width: int = 64,
+                 dropout: float = 0.3) -> None:
         super().__init__()
         _check_size(image_size, channels, width)
         self.image_size, self.channels, self.width = image_size, channels, width
         if image_size == 28:
             layers = [
-                nn.Conv2d(channels, width, 5, stride=2, padding=2),                                             # 14x14
+                nn.Conv2d(channels, width, 5, stride=2, padding=2),  # 14x14
                 nn.LeakyReLU(0.2),
-                nn.Conv2d(width, 2 * width, 5, stride=2, padding=2, bias=False),                                 # 7x7
+                nn.Conv2d(width, 2 * width, 5, stride=2, padding=2,
+                          bias=False),                               # 7x7
                 nn.BatchNorm2d(2 * width), nn.LeakyReLU(0.2),
                 nn.Flatten(),
                 nn.Dropout(dropout),
-                nn.Linear(7 * 7 * 2 * width, 1),                                                                 # the logit
+                nn.Linear(7 * 7 * 2 * width, 1),                     # the logit
             ]
         else:
             n = _doublings(image_size)
-            ch = [width * 2 ** i for i in range(n)]                          # e.g. w, 2w, 4w, 8w at 64 pixels
-            layers = [nn.Conv2d(channels, ch[0], 4, stride=2, padding=1, bias=False), nn.LeakyReLU(0.2)]     # /2
+            ch = [width * 2 ** i for i in range(n)]  # e.g. w, 2w, 4w, 8w at 64 pixels
+            layers = [nn.Conv2d(channels, ch[0], 4, stride=2, padding=1, bias=False),
+                      nn.LeakyReLU(0.2)]                        # /2
             for c_in, c_out in zip(ch, ch[1:]):
-                layers += [nn.Conv2d(c_in, c_out, 4, stride=2, padding=1, bias=False),                           # /2
-                           nn.BatchNorm2d(c_out), nn.LeakyReLU(0.2)]
-            layers += [nn.Conv2d(ch[-1], 1, 4, stride=1, padding=0, bias=False), nn.Flatten()]                  # 4x4 -> 1 logit
+                layers += [nn.Conv2d(c_in, c_out, 4, stride=2, padding=1, bias=False),
+                           nn.BatchNorm2d(c_out), nn.LeakyReLU(0.2)]  # /2
+            layers += [nn.Conv2d(ch[-1], 1, 4, stride=1, padding=0, bias=False),
+                       nn.Flatten()]                            # 4x4 -> 1 logit
         self.net = nn.Sequential(*layers)
         self.apply(dcgan_init)
 

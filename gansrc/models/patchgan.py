@@ -46,7 +46,9 @@ class PatchDiscriminator(nn.Module):
     are joined along the channels, so D judges the pair, not the image alone. Layers: ``n_layers``
     4x4 convolutions with stride 2 (``ndf``, 2 ndf, 4 ndf, capped at 8 ndf), one with stride 1,
     then a 4x4 convolution to one channel. Normalisation on all but the first and the last,
-    LeakyReLU 0.2. With n_layers = 3 each logit sees a 70x70 patch.
+    LeakyReLU 0.2. With n_layers = 3 each logit sees a 70x70 patch. For n_layers >= 1 this is
+    layer for layer the ``NLayerDiscriminator`` of the authors' code
+    (junyanz/pytorch-CycleGAN-and-pix2pix); with n_layers = 0 theirs keeps a stride-2 layer.
     """
 
     def __init__(self, in_channels: int = 6, ndf: int = 64, n_layers: int = 3, norm: str = "batch") -> None:

@@ -3,8 +3,8 @@
 The encoder halves the image ``depth`` times (by default down to 1x1: 8 times at 256x256, 5 at
 32x32); the decoder doubles it back. Skip connections join encoder layer i to decoder layer
 n - i by concatenating channels, so fine detail does not have to squeeze through the
-bottleneck (Isola et al. 2017, following Ronneberger et al. 2015). Dropout in the innermost
-decoder layers is the generator's only source of randomness: pix2pix has no z.
+bottleneck (Isola et al. 2017, following Ronneberger et al. 2015). Dropout in the decoder is
+the generator's only source of randomness: pix2pix has no z.
 """
 from __future__ import annotations
 
@@ -20,11 +20,17 @@ NORMS = ("batch", "instance")
 
 
 def norm_layer(kind: str, channels: int) -> nn.Module:
-    """``"batch"`` (pix2pix) or ``"instance"`` normalisation (CycleGAN; the same as batch norm at batch size 1)."""
+    """``"batch"`` (pix2pix) or ``"instance"`` normalisation (CycleGAN), as the authors' code builds them.
+
+    Batch norm has a learnt scale and shift and running statistics; instance norm has neither
+    (``affine=False, track_running_stats=False``): it normalises each image by its own statistics,
+    in training and in eval mode alike, which is batch norm in training mode at batch size 1
+    without the scale and shift.
+    """
     if kind == "batch":
         return nn.BatchNorm2d(channels)
     if kind == "instance":
-        return nn.InstanceNorm2d(channels, affine=True)
+        return nn.InstanceNorm2d(channels, affine=False, track_running_stats=False)
     raise ValueError(f"norm must be one of {NORMS}, not {kind!r}")
 
 
@@ -47,11 +53,22 @@ def unet_depth(image_size: int) -> int:
 class UNetGenerator(nn.Module):
     """Image (N, in_channels, S, S) in [-1, 1] to image (N, out_channels, S, S) in [-1, 1].
 
-    Encoder block i: 4x4 convolution with stride 2, normalisation (not on the first and the
-    innermost block), LeakyReLU 0.2; channels ``ngf * 2**i``, capped at ``8 * ngf``. Decoder
-    block: 4x4 transposed convolution with stride 2, normalisation, dropout (the innermost
-    ``dropout_layers`` blocks), ReLU; the last one ends in tanh. ``depth`` defaults to
-    log2(S), which gives the paper's 8 levels at 256x256.
+    Layer for layer the ``UnetGenerator`` of the authors' PyTorch code (Isola, Zhu et al.,
+    junyanz/pytorch-CycleGAN-and-pix2pix), unrolled into ``downs`` and ``ups``. Each layer
+    starts with its activation: encoder layer i is LeakyReLU 0.2 (not on the first), a 4x4
+    convolution with stride 2 to ``ngf * 2**i`` channels (capped at ``8 * ngf``) and
+    normalisation (not on the first nor the innermost). Its output, normalised but not yet
+    activated, is the skip. Decoder layer k is ReLU, a 4x4 transposed convolution with
+    stride 2 and normalisation; from the second one on, its input is [skip, the decoder's
+    output so far] concatenated, so the ReLU acts on the skip too. The last decoder layer has
+    a bias and tanh instead of normalisation. Convolutions before batch norm have no bias
+    (its shift makes one redundant).
+
+    Dropout ``dropout`` follows the decoder layers 2 to ``dropout_layers + 1``. The default
+    ``None`` is the authors' code: the 8 * ngf layers above the innermost, ``depth - 5`` of
+    them (3 at 256x256, none at 32x32). The paper and the original Lua code put it on the
+    three innermost decoder layers instead. ``depth`` defaults to log2(S), which gives the
+    paper's 8 levels at 256x256.
     """
 
     def __init__(
@@ -62,48 +79,54 @@ class UNetGenerator(nn.Module):
         ngf: int = 64,
         norm: str = "batch",
         dropout: float = 0.5,
-        dropout_layers: int = 3,
+        dropout_layers: Optional[int] = None,
         depth: Optional[int] = None,
     ) -> None:
         super().__init__()
         if depth is None:
             depth = unet_depth(image_size)
         elif depth < 1 or image_size % 2**depth:
-            raise ValueError(f"image size {image_size} cannot be halved {depth} times (it must be divisible by {2**depth}).")
+            raise ValueError(f"image size {image_size} cannot be halved {depth} times "
+                             f"(it must be divisible by {2**depth}).")
+        if dropout_layers is None:
+            dropout_layers = max(depth - 5, 0)
+        if not 0 <= dropout_layers <= max(depth - 2, 0):
+            raise ValueError(f"dropout_layers must be between 0 and {max(depth - 2, 0)} (the decoder "
+                             f"layers between the innermost and the last) at depth {depth}, "
+                             f"not {dropout_layers}.")
         norm_layer(norm, 1)  # validates the name
         self.in_channels, self.out_channels = in_channels, out_channels
         self.image_size, self.depth, self.norm = image_size, depth, norm
         self.channels = [ngf * min(2**i, 8) for i in range(depth)]
         bias = norm == "instance"  # batch norm's shift makes a bias redundant
+        c = self.channels
 
-        self.downs = nn.ModuleList()
-        previous = in_channels
-        for i, c in enumerate(self.channels):
-            layers: list[nn.Module] = [nn.Conv2d(previous, c, 4, 2, 1, bias=bias or i in (0, depth - 1))]
-            if 0 < i < depth - 1:  # not the first (as in the paper) nor the 1x1 bottleneck
-                layers.append(norm_layer(norm, c))
-            layers.append(nn.LeakyReLU(0.2) if i < depth - 1 else nn.ReLU())
+        self.downs = nn.ModuleList([nn.Sequential(nn.Conv2d(in_channels, c[0], 4, 2, 1, bias=bias))])
+        for i in range(1, depth):
+            layers: list[nn.Module] = [nn.LeakyReLU(0.2), nn.Conv2d(c[i - 1], c[i], 4, 2, 1, bias=bias)]
+            if i < depth - 1:  # the 1x1 bottleneck is not normalised
+                layers.append(norm_layer(norm, c[i]))
             self.downs.append(nn.Sequential(*layers))
-            previous = c
 
         self.ups = nn.ModuleList()
-        for k, i in enumerate(range(depth - 1, 0, -1)):  # decoder block k produces the size of encoder block i - 1
-            c_in = self.channels[i] if k == 0 else 2 * self.channels[i]
-            layers = [nn.ConvTranspose2d(c_in, self.channels[i - 1], 4, 2, 1, bias=bias), norm_layer(norm, self.channels[i - 1])]
-            if k < dropout_layers and dropout > 0:
+        for k, i in enumerate(range(depth - 1, 0, -1)):  # decoder layer k + 1 makes encoder i - 1's size
+            c_in = c[i] if k == 0 else 2 * c[i]
+            layers = [nn.ReLU(), nn.ConvTranspose2d(c_in, c[i - 1], 4, 2, 1, bias=bias),
+                      norm_layer(norm, c[i - 1])]
+            if 1 <= k <= dropout_layers and dropout > 0:
                 layers.append(nn.Dropout(dropout))
-            layers.append(nn.ReLU())
             self.ups.append(nn.Sequential(*layers))
-        c_in = self.channels[0] if depth == 1 else 2 * self.channels[0]
-        self.ups.append(nn.Sequential(nn.ConvTranspose2d(c_in, out_channels, 4, 2, 1), nn.Tanh()))
+        c_in = c[0] if depth == 1 else 2 * c[0]
+        self.ups.append(nn.Sequential(nn.ReLU(), nn.ConvTranspose2d(c_in, out_channels, 4, 2, 1), nn.Tanh()))
         gaussian_init_(self)
 
     def forward(self, x: Tensor) -> Tensor:
         expected = (self.in_channels, self.image_size, self.image_size)
         if x.ndim != 4 or tuple(x.shape[1:]) != expected:
             raise ValueError(
-                f"This U-Net was built for images of shape (N, {', '.join(map(str, expected))}); got {tuple(x.shape)}. "
-                f"Resize the images or build the generator with image_size={x.shape[-1] if x.ndim == 4 else '...'}."
+                f"This U-Net was built for images of shape (N, {', '.join(map(str, expected))}); "
+                f"got {tuple(x.shape)}. Resize the images or build the generator with "
+                f"image_size={x.shape[-1] if x.ndim == 4 else '...'}."
             )
         skips = []
         h = x
@@ -112,5 +135,5 @@ class UNetGenerator(nn.Module):
             skips.append(h)
         h = self.ups[0](skips[-1])
         for up, skip in zip(self.ups[1:], reversed(skips[:-1])):  # layer n - i meets layer i
-            h = up(torch.cat([h, skip], dim=1))
+            h = up(torch.cat([skip, h], dim=1))
         return h

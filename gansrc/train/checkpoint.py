@@ -8,13 +8,13 @@ containers are unpickled, never code.
 from __future__ import annotations
 
 import errno
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any, Callable, Optional
 
 import torch
+
+from ..files import atomic_save
 
 _NAME = re.compile(r"^ckpt-(\d{8})\.pt$")
 
@@ -29,34 +29,6 @@ class CheckpointMismatchError(CheckpointError):
 
 class CheckpointWriteError(CheckpointError):
     """A checkpoint could not be written (a full disk, a folder that went away); the earlier ones are intact."""
-
-
-def atomic_save(obj: Any, path: Path) -> Path:
-    """``torch.save`` to ``path`` through a temporary file and an atomic rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the file the usual permissions
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    try:  # make the rename itself durable
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError:  # some file systems (e.g. network mounts) refuse to fsync a folder
-        pass
-    return path
 
 
 def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dict:

@@ -5,7 +5,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..data.batches import TensorBatches, to_signed_float
+from ..data.batches import TensorBatches
+from ..models.classifier import MNISTClassifier, accuracy, save_classifier
 from .settings import check_optimizer
 from .trainer import Trainer
 
@@ -31,22 +32,6 @@ class ClassifierTrainer(Trainer):
         return {"loss": loss.detach(), "accuracy": (logits.detach().argmax(1) == y).float().mean()}
 
 
-@torch.no_grad()
-def predict(model: nn.Module, images: Tensor, batch_size: int = 1000) -> Tensor:
-    """Predicted labels for uint8 or [-1, 1] images, in eval mode, batch by batch."""
-    was_training = model.training
-    model.eval()
-    device = next(model.parameters()).device
-    out = [model(to_signed_float(images[i: i + batch_size].to(device))).argmax(1).cpu() for i in range(0, len(images), batch_size)]
-    model.train(was_training)
-    return torch.cat(out)
-
-
-def accuracy(model: nn.Module, images: Tensor, labels: Tensor) -> float:
-    """Fraction of ``images`` whose predicted label equals ``labels``."""
-    return (predict(model, images) == labels.cpu()).float().mean().item()
-
-
 def train_mnist_classifier(
     train_images: Tensor,
     train_labels: Tensor,
@@ -59,8 +44,6 @@ def train_mnist_classifier(
     log_every: int = 20,
 ) -> tuple[nn.Module, dict[str, list[float]]]:
     """Train the book's ``MNISTClassifier`` (the recipe of chapter 01); returns it and its history."""
-    from ..models.classifier import MNISTClassifier
-
     torch.manual_seed(seed)
     model = MNISTClassifier()
     batches = TensorBatches(train_images, train_labels, batch_size=batch_size, device=device, seed=seed)
@@ -75,7 +58,6 @@ def main() -> None:  # python -m gansrc.train.classifier
     from pathlib import Path
 
     from ..data.mnist import load_mnist
-    from ..models.classifier import save_classifier
     from ..runtime import pick_device
 
     parser = argparse.ArgumentParser(description="Train the MNIST classifier the metrics use (chapter 01's recipe).")

@@ -7,8 +7,11 @@ images from F's. Zhu et al. (2017) minimise over G and F
           + \lambda\, \mathbb{E}\lVert F(G(a)) - a \rVert_1 + \lambda\, \mathbb{E}\lVert G(F(b)) - b \rVert_1
           + \lambda_{id} \lambda\, (\mathbb{E}\lVert G(b) - b \rVert_1 + \mathbb{E}\lVert F(a) - a \rVert_1)
 
-with least-squares adversarial losses, lambda = 10 and lambda_id = 0.5. Checkpoints, exact resume,
-progress, history and NaN detection come from ``Trainer``; this file writes the step.
+with least-squares adversarial losses :math:`\mathcal{L}_{GAN}(G, D_B) = E[(D_B(G(a)) - 1)^2]`,
+lambda = 10 and lambda_id = 0.5, and D_A, D_B minimise half their least-squares losses: the
+objective of the authors' code (``backward_G`` and ``backward_D_basic`` of
+junyanz/pytorch-CycleGAN-and-pix2pix). Checkpoints, exact resume, progress, history and NaN
+detection come from ``Trainer``; this file writes the step.
 """
 from __future__ import annotations
 
@@ -29,7 +32,7 @@ from .trainer import Trainer, adam
 
 
 class CycleGANTrainer(Trainer):
-    """One step updates both generators together, then both discriminators.
+    """One step updates both generators together, then both discriminators (each on half its loss).
 
     Switches for chapter 06's ablation: ``lambda_cycle=0`` drops the cycle-consistency loss
     (its value is still logged as ``cycle``), ``lambda_identity=0`` drops the identity loss (it
@@ -117,8 +120,8 @@ class CycleGANTrainer(Trainer):
         self.discriminators.requires_grad_(True)
         pooled_b, pooled_a = self.pool_b.query(fake_b), self.pool_a.query(fake_a)
         with self.precision.autocast():
-            loss_d_b = self.loss.discriminator(D_b(real_b).float(), D_b(pooled_b).float())
-            loss_d_a = self.loss.discriminator(D_a(real_a).float(), D_a(pooled_a).float())
+            loss_d_b = 0.5 * self.loss.discriminator(D_b(real_b).float(), D_b(pooled_b).float())
+            loss_d_a = 0.5 * self.loss.discriminator(D_a(real_a).float(), D_a(pooled_a).float())
             loss_d = loss_d_a + loss_d_b
         opt_d = self.optimizers["discriminators"]
         opt_d.zero_grad(set_to_none=True)

@@ -25,6 +25,7 @@ import torch
 from torch import Tensor, nn
 
 from ..data.batches import to_signed_float
+from ..metrics import class_histogram
 from ..text import tr
 
 DISCRIMINATOR_WINS = "discriminator_wins"
@@ -201,9 +202,7 @@ class TrainingDiagnostics:
     def _class_counts(self, fake: Tensor) -> Optional[Tensor]:
         if self.classifier is None or tuple(fake.shape[1:]) != (1, 28, 28):
             return None
-        from .classifier import predict
-
-        return torch.bincount(predict(self.classifier, fake), minlength=10)
+        return class_histogram(self.classifier, fake)
 
     # ------------------------------------------------------------------ when training stops
     def on_nonfinite(self, trainer, step: int) -> None:

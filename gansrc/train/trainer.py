@@ -423,7 +423,8 @@ class GANTrainer(Trainer):
     output 1 - s instead of 1 on real images (one-sided: fakes keep the target 0; the loss's
     ``discriminator`` must accept ``real_target``); ``gradient_penalty`` is the weight of
     DRAGAN's penalty (``losses.dragan_penalty``) added to D's loss; ``augment`` (e.g.
-    ``DiffAugment()``) is applied to every batch D sees, real and fake, in both players' steps.
+    ``DiffAugment()``) is applied to every batch D sees, real and fake, in both players' steps,
+    and the penalty is taken around the augmented reals, the images D is trained on.
 
     ``fused_adam`` (see ``adam``): None fuses Adam on CUDA only; True on the CPU too.
 
@@ -554,11 +555,12 @@ class GANTrainer(Trainer):
                 else:
                     with torch.no_grad():
                         fake = self._generate(z, fake_y)
-                real_logits = self._discriminate(real, real_y).float()
+                seen = real if self.augment is None else self.augment(real, generator=self.rng)
+                real_logits = (D(seen) if real_y is None else D(seen, real_y)).float()
                 fake_logits = self._discriminate(fake.detach(), fake_y).float()
                 loss_d = self._loss_d(real_logits, fake_logits)
-            if self.gradient_penalty:  # in float32, outside autocast: it differentiates twice
-                gp = L.dragan_penalty(lambda x: self.discriminator(x) if real_y is None else self.discriminator(x, real_y), real, self.rng)
+            if self.gradient_penalty:  # around the reals D saw; in float32, outside autocast
+                gp = L.dragan_penalty(lambda x: D(x) if real_y is None else D(x, real_y), seen, self.rng)
                 loss_d = loss_d + self.gradient_penalty * gp
             opt_d.zero_grad(set_to_none=True)
             self.precision.step("discriminator", loss_d, opt_d)
