@@ -15,6 +15,8 @@ import torch
 
 __version__ = "0.1.0"
 
+from . import text  # noqa: E402
+
 from .runtime import (  # noqa: E402
     data_dir, describe_runtime, on_colab, pick_device, progress, repo_root, runs_dir, seed_everything, smoke_mode,
     training_budget, use_google_drive,
@@ -35,6 +37,7 @@ class ChapterRun:
     device: torch.device
     seed: int
     budget: float = 1.0
+    lang: str = "en"
 
     def steps(self, full: int, floor: int = 3) -> int:
         """A full-mode training length (steps, epochs, iterations) cut to the budget, at least ``floor``."""
@@ -47,11 +50,16 @@ class ChapterRun:
         """
         return self._cut(full, floor)
 
+    def text(self, *, en: str, es: str) -> str:
+        """The chapter's own string in its language, so one code cell serves both editions."""
+        return en if self.lang == "en" else es
+
     def _cut(self, full: int, floor: int) -> int:
         return full if self.budget >= 1 else min(full, max(floor, math.ceil(full * self.budget)))
 
 
-def start_chapter(smoke: Optional[bool] = None, seed: int = 0, budget: Optional[float] = None) -> ChapterRun:
+def start_chapter(smoke: Optional[bool] = None, seed: int = 0, budget: Optional[float] = None,
+                  lang: str = "en") -> ChapterRun:
     """The first call of every chapter: decide smoke/full mode, pick the device, seed everything,
     set plot defaults and print one line saying how the chapter runs. Smoke mode runs PyTorch on
     one CPU thread, so its outputs are the same on any machine of the same kind. In full mode a
@@ -59,8 +67,10 @@ def start_chapter(smoke: Optional[bool] = None, seed: int = 0, budget: Optional[
     (``train.pace``).
 
     ``budget`` is the chapter's papermill parameter ``BUDGET`` (None: ``GANSRC_BUDGET``, else 1);
-    it shortens full mode only (smoke mode has its own short settings)."""
-    run = ChapterRun(smoke_mode(smoke), pick_device(), seed, training_budget(budget))
+    it shortens full mode only (smoke mode has its own short settings). ``lang`` is the
+    chapter's ``LANG`` ("en" or "es"): the language of the figures and warnings gansrc writes."""
+    text.set_language(lang)
+    run = ChapterRun(smoke_mode(smoke), pick_device(), seed, training_budget(budget), lang)
     if run.smoke:
         # One CPU thread: a reduction split over a different number of threads adds in a
         # different order, so stored outputs are reproducible only at a fixed thread count.

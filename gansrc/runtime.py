@@ -217,10 +217,13 @@ def progress(iterable: Optional[Iterable] = None, **kwargs):
 
 def describe_runtime(smoke: bool, device: torch.device, budget: float = 1.0) -> str:
     """One line that says how this chapter is running (shown at the top of every chapter)."""
-    mode = "smoke (reduced settings, bundled data)" if smoke else "full"
+    from .text import tr
+
+    mode = tr("mode_smoke") if smoke else tr("mode_full")
     if not smoke and budget < 1:
-        mode = f"full, budget {budget:g} (training lengths and image counts cut to that fraction)"
+        mode = tr("mode_budget", budget=budget)
     where = device.type.upper()
     if device.type == "cuda":
         where = torch.cuda.get_device_name(device)
-    return f"gansrc {__import__('gansrc').__version__} | torch {torch.__version__.split('+')[0]} | device: {where} | mode: {mode}"
+    versions = f"gansrc {__import__('gansrc').__version__} | torch {torch.__version__.split('+')[0]}"
+    return f"{versions} | {tr('runtime_line', where=where, mode=mode)}"

@@ -1,5 +1,7 @@
 """Pictures: image grids, training curves, sample snapshots and class histograms.
 
+Titles, axis labels and legends that gansrc writes come from ``gansrc.text`` (en or es).
+
 Everything here only reads tensors and histories; nothing trains.
 """
 from __future__ import annotations
@@ -13,6 +15,7 @@ import torch
 from torch import Tensor
 
 from .data.batches import to_uint8
+from .text import tr
 
 MAX_FIGURE_PIXELS = 1600  # the widest an image figure gets, whatever the image size (at the figure's dpi)
 
@@ -97,7 +100,7 @@ def show_snapshots(snapshots: Sequence[tuple[int, Tensor]], n_columns: int = 6, 
     fig, axes = plt.subplots(1, len(pick), figsize=(2.2 * len(pick), 2.5))
     for ax, i in zip(np.atleast_1d(axes), pick):
         step, images = snapshots[i]
-        show_images(images[:n_images], nrow=nrow, ax=ax, title=f"step {step}")
+        show_images(images[:n_images], nrow=nrow, ax=ax, title=tr("step_n", step=step))
     fig.tight_layout()
     return fig
 
@@ -107,15 +110,14 @@ def plot_history(history: dict[str, list[float]], panels: Iterable[Sequence[str]
     panels = [tuple(k for k in p if k in history) for p in panels]
     panels = [p for p in panels if p]
     fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.2), squeeze=False)
-    labels = {"loss_d": "discriminator loss", "loss_g": "generator loss", "d_real": "mean D(x)", "d_fake": "mean D(G(z))",
-              "grad_g": "generator gradient norm", **(labels or {})}
+    labels = {**{key: tr(key) for key in ("loss_d", "loss_g", "d_real", "d_fake", "grad_g")}, **(labels or {})}
     for i, (ax, keys) in enumerate(zip(axes[0], panels)):
         for key in keys:
             ax.plot(history["step"], history[key], label=labels.get(key, key))
         if set(keys) == {"d_real", "d_fake"}:
             ax.axhline(0.5, color="gray", lw=0.8, ls="--", label="D = 1/2")
             ax.set_ylim(-0.02, 1.02)
-        ax.set_xlabel("step")
+        ax.set_xlabel(tr("step"))
         ax.legend(frameon=False)
         if titles:
             ax.set_title(titles[i])
@@ -129,10 +131,10 @@ def plot_class_histogram(counts: Tensor, ax=None, title: Optional[str] = None):
     if ax is None:
         _, ax = plt.subplots(figsize=(5, 2.8))
     ax.bar(range(len(counts)), counts, color="tab:blue")
-    ax.axhline(counts.sum() / len(counts), color="gray", ls="--", lw=0.8, label="uniform")
+    ax.axhline(counts.sum() / len(counts), color="gray", ls="--", lw=0.8, label=tr("uniform"))
     ax.set_xticks(range(len(counts)))
-    ax.set_xlabel("digit predicted by the classifier")
-    ax.set_ylabel("samples")
+    ax.set_xlabel(tr("digit_predicted"))
+    ax.set_ylabel(tr("samples"))
     ax.legend(frameon=False)
     if title:
         ax.set_title(title)
@@ -150,9 +152,9 @@ def plot_convolution_steps(image: Tensor, kernel: Tensor, output: Tensor, positi
     k = kernel.shape[0]
     fig, axes = plt.subplots(len(positions), 3, figsize=(9, 3 * len(positions)), gridspec_kw={"width_ratios": [image.shape[1], k + 2, output.shape[1]]}, squeeze=False)
     for row, (i, j) in enumerate(positions):
-        panels = [(image, (j * stride, i * stride, k), "input"), (kernel, None, "kernel"), (output, (j, i, 1), "feature map")]
-        for ax, (array, box, title) in zip(axes[row], panels):
-            ax.imshow(array.numpy(), cmap="gray" if title != "kernel" else "coolwarm")
+        panels = [(image, (j * stride, i * stride, k), "input"), (kernel, None, "kernel"), (output, (j, i, 1), "feature_map")]
+        for ax, (array, box, key) in zip(axes[row], panels):
+            ax.imshow(array.numpy(), cmap="gray" if key != "kernel" else "coolwarm")
             for (r, c), v in np.ndenumerate(array.numpy()):
                 if array.numel() <= 64:
                     ax.text(c, r, f"{v:.0f}" if float(v).is_integer() else f"{v:.1f}", ha="center", va="center", fontsize=8, color="tab:orange")
@@ -161,7 +163,7 @@ def plot_convolution_steps(image: Tensor, kernel: Tensor, output: Tensor, positi
                 ax.add_patch(Rectangle((x - 0.5, y - 0.5), size, size, fill=False, ec="tab:red", lw=2.5))
             ax.set_xticks([])
             ax.set_yticks([])
-            ax.set_title(f"{title}" + (f", output ({i}, {j})" if title == "feature map" else ""))
+            ax.set_title(tr(key) + (tr("output_at", i=i, j=j) if key == "feature_map" else ""))
     fig.tight_layout()
     return fig
 
@@ -271,10 +273,10 @@ def digit_picker(trainer, n: int = 16, digit: int = 7):
     def draw(digit: int, seed: int):
         z = torch.randn(n, trainer.latent_dim, generator=torch.Generator().manual_seed(seed)).to(trainer.device)
         images = trainer.sample(z=z, labels=torch.full((n,), digit))
-        return show_images(images, nrow=n, title=f"{n} samples of the digit {digit}")
+        return show_images(images, nrow=n, title=tr("samples_of_digit", n=n, digit=digit))
 
-    return live_figure({"digit": widgets.Dropdown(options=list(range(trainer.num_classes)), value=digit, description="digit"),
-                        "seed": widgets.IntSlider(value=0, min=0, max=100, description="noise seed")}, draw)
+    return live_figure({"digit": widgets.Dropdown(options=list(range(trainer.num_classes)), value=digit, description=tr("digit")),
+                        "seed": widgets.IntSlider(value=0, min=0, max=100, description=tr("noise_seed"))}, draw)
 
 
 def latent_sliders(generator, starts: Tensor, ends: Tensor, direction: Tensor, interpolate: Callable[[Tensor, Tensor, float], Tensor]):
@@ -286,9 +288,9 @@ def latent_sliders(generator, starts: Tensor, ends: Tensor, direction: Tensor, i
     @torch.no_grad()
     def draw(pair: int, t: float, alpha: float):
         image = generator(interpolate(starts[pair:pair + 1], ends[pair:pair + 1], t) + alpha * direction)
-        return show_images(image, nrow=1, scale=3, title=f"pair {pair}, t = {t:.2f}, alpha = {alpha:+.2f}")
+        return show_images(image, nrow=1, scale=3, title=tr("pair_n", pair=pair) + f", t = {t:.2f}, alpha = {alpha:+.2f}")
 
-    return live_figure({"pair": widgets.IntSlider(value=0, min=0, max=len(starts) - 1, description="pair"),
+    return live_figure({"pair": widgets.IntSlider(value=0, min=0, max=len(starts) - 1, description=tr("pair")),
                         "t": widgets.FloatSlider(value=0.5, min=0, max=1, step=0.05, description="t"),
                         "alpha": widgets.FloatSlider(value=0.0, min=-3, max=3, step=0.25, description="alpha")}, draw)
 

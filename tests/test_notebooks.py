@@ -46,13 +46,26 @@ def test_both_languages_have_the_same_chapters():
         assert md == sorted(Path(c).stem for c in CHAPTERS), f"every chapters/{folder} notebook needs its .md source"
 
 
+def code_for_parity(cell, lang: str) -> list[tuple[int, str]]:
+    """A code cell's tokens, with the parameters cell's ``LANG = "<lang>"`` put in a neutral form;
+    a parameters cell without exactly that assignment keeps its tokens and so fails parity."""
+    tokens = code_tokens(cell.source)
+    if "parameters" in cell.metadata.get("tags", []):
+        assignment = [(tokenize.NAME, "LANG"), (tokenize.OP, "="), (tokenize.STRING, f'"{lang}"')]
+        starts = [i for i in range(len(tokens)) if tokens[i:i + 3] == assignment]
+        if len(starts) == 1:
+            tokens[starts[0] + 2] = (tokenize.STRING, '"<LANG>"')
+    return tokens
+
+
 @pytest.mark.parametrize("name", CHAPTERS)
 def test_languages_run_the_same_code(name):
-    """Spanish and English notebooks run identical code (comments may be translated)."""
+    """Spanish and English notebooks run identical code (comments may be translated), but for
+    the parameters cell's ``LANG = "en"`` / ``LANG = "es"``."""
     en, es = code_cells(read(ROOT / "chapters" / "en" / name)), code_cells(read(ROOT / "chapters" / "es" / name))
     assert len(en) == len(es), f"{name}: {len(en)} code cells in English, {len(es)} in Spanish"
     for i, (a, b) in enumerate(zip(en, es)):
-        assert code_tokens(a.source) == code_tokens(b.source), f"{name}: code cell {i} differs between en and es"
+        assert code_for_parity(a, "en") == code_for_parity(b, "es"), f"{name}: code cell {i} differs between en and es"
         for key in ("tags", "jupyter", "cellView"):
             assert a.metadata.get(key) == b.metadata.get(key), f"{name}: code cell {i} has different {key} metadata"
 
@@ -60,6 +73,29 @@ def test_languages_run_the_same_code(name):
 def test_parity_check_notices_a_changed_cell():
     assert code_tokens("x = 1  # one") == code_tokens("x = 1  # uno\n")
     assert code_tokens("x = 1") != code_tokens("x = 2")
+
+
+def test_parity_check_allows_only_the_language_parameter():
+    params = {"tags": ["parameters"]}
+    cell = lambda source, metadata=params: nbformat.v4.new_code_cell(source, metadata=metadata)  # noqa: E731
+    head = "SMOKE = None\nBUDGET = None\n"
+    same = code_for_parity(cell(head + 'LANG = "en"  # language'), "en")
+    assert same == code_for_parity(cell(head + 'LANG = "es"  # idioma'), "es")
+    assert same != code_for_parity(cell(head + 'LANG = "es"'), "en")  # the wrong edition's value
+    assert same != code_for_parity(cell(head + 'LANG = "fr"'), "es")
+    assert same != code_for_parity(cell("SMOKE = True\nBUDGET = None\n" + 'LANG = "es"'), "es")
+    assert same != code_for_parity(cell(head + 'LANG = "es"\nX = 1'), "es")
+    # outside the parameters cell a different language string is a difference
+    assert code_for_parity(cell('LANG = "en"', {}), "en") != code_for_parity(cell('LANG = "es"', {}), "es")
+
+
+@pytest.mark.parametrize("path", EN + ES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_parameters_cell_names_its_language_and_passes_it_on(path):
+    """Each chapter says its language once (LANG in the parameters cell) and hands it to gansrc."""
+    cells = code_cells(read(path))
+    params = next(c for c in cells if "parameters" in c.metadata.get("tags", []))
+    assert f'LANG = "{path.parent.name}"' in params.source.splitlines()[2]
+    assert sum("gansrc.start_chapter(SMOKE, budget=BUDGET, lang=LANG)" in c.source for c in cells) == 1
 
 
 @functools.lru_cache(maxsize=None)

@@ -34,8 +34,10 @@ LANGUAGE_BOOK = {  # per-language settings of the two sites built from the one _
     "en": {"title": "The runnable GAN textbook", "chapters": "Chapters", "back": "References", "switch": "Leer en español",
            "source": "Download the MyST source"},
     "es": {"title": "El libro de GAN ejecutable", "chapters": "Capítulos", "back": "Referencias", "switch": "Read in English",
-           "source": "Descargar la fuente MyST"},
-}
+           "source": "Descargar la fuente MyST",
+           "footer": ("Las páginas se ejecutaron en modo smoke (ajustes reducidos, datos incluidos) en una CPU de "
+                      "2 núcleos al construir el sitio. Abre un capítulo en Colab para la ejecución completa.\n")},
+}  # a language without "footer" keeps html.extra_footer of book/_config.yml (written in English)
 
 HEADER = {
     "en": (
@@ -204,6 +206,8 @@ def _config_for(lang: str) -> str:
         sys.exit(f"book/_config.yml names revision {config['repository']['branch']!r}, but this is the book at "
                  f"{book_revision()!r} (gansrc.__version__): the Colab buttons would open other notebooks.")
     config["title"] = LANGUAGE_BOOK[lang]["title"]
+    if "footer" in LANGUAGE_BOOK[lang]:
+        config.setdefault("html", {})["extra_footer"] = LANGUAGE_BOOK[lang]["footer"]
     other = next(code for code in LANGUAGES if code != lang)
     sphinx = config.setdefault("sphinx", {})
     sphinx.setdefault("local_extensions", {})["gansrc_book"] = "_ext"  # book/_ext/gansrc_book.py

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
+from ..text import tr
+
 
 @dataclass
 class LayerInfo:
@@ -61,10 +63,11 @@ def layer_info(model: nn.Module, example: Tensor) -> list[LayerInfo]:
 def layer_table(model: nn.Module, example: Tensor) -> str:
     """``layer_info`` as a fixed-width table with a total line."""
     rows = layer_info(model, example)
-    lines = [f"{'layer':<6} {'type':<16} {'output shape':<16} {'parameters':>11}"]
+    head = [tr(key) for key in ("layer", "type", "output_shape", "parameters")]
+    lines = [f"{head[0]:<6} {head[1]:<16} {head[2]:<16} {head[3]:>11}"]
     for r in rows:
         lines.append(f"{r.name.split('.')[-1]:<6} {r.kind:<16} {'x'.join(map(str, r.shape)):<16} {r.params:>11,}")
-    lines.append(f"{'total':<6} {'':<16} {'':<16} {sum(r.params for r in rows):>11,}")
+    lines.append(f"{tr('total'):<6} {'':<16} {'':<16} {sum(r.params for r in rows):>11,}")
     return "\n".join(lines)
 
 

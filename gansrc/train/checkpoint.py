@@ -14,7 +14,7 @@ from typing import Any, Callable, Optional
 
 import torch
 
-from ..files import atomic_save, atomic_write
+from ..files import atomic_save
 
 _NAME = re.compile(r"^ckpt-(\d{8})\.pt$")
 

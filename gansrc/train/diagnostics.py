@@ -3,7 +3,7 @@
 ``TrainingDiagnostics`` is a trainer callback (``GANTrainer`` adds one unless told not to).
 At every log it reads the averaged numbers the trainer already keeps, and every few logs it
 looks at a small batch of samples drawn from its own fixed noise, so it never changes the
-training run. It prints one warning per problem, once per run:
+training run. It prints one warning per problem, once per run, in the chapter's language (``gansrc.text``):
 
 * the discriminator wins outright: D(x) near 1 and D(G(z)) near 0 for a sustained window;
 * mode collapse: the samples look alike (their spread is a small fraction of the real
@@ -26,6 +26,7 @@ from torch import Tensor, nn
 
 from ..data.batches import to_signed_float
 from ..metrics import class_histogram
+from ..text import tr
 
 DISCRIMINATOR_WINS = "discriminator_wins"
 MODE_COLLAPSE = "mode_collapse"
@@ -127,7 +128,7 @@ class TrainingDiagnostics:
         if kind in self.kinds:
             return
         self.found.append(Diagnosis(step, kind, message))
-        self.printer(f"Warning at step {step}: {message}")
+        self.printer(tr("warning_at", step=step, message=message))
 
     # ------------------------------------------------------------------ at every log
     def __call__(self, trainer, means: dict[str, float]) -> None:
@@ -146,13 +147,8 @@ class TrainingDiagnostics:
         self._wins_streak = self._wins_streak + 1 if winning else 0
         if self._wins_streak >= self.window:
             steps = self.window * trainer.log_every
-            self._warn(trainer.step, DISCRIMINATOR_WINS, (
-                f"the discriminator is winning outright. For the last {steps} steps it gave real images "
-                f"D(x) = {means['d_real']:.3f} and fakes D(G(z)) = {means['d_fake']:.3f}: it rejects every fake "
-                "with confidence, and the generator learns little from a judge that is never in doubt. "
-                "Try the non-saturating loss, fewer discriminator steps (d_steps), a lower learning rate, "
-                "or a stronger generator."
-            ))
+            self._warn(trainer.step, DISCRIMINATOR_WINS, tr(
+                "discriminator_wins", steps=steps, d_real=means["d_real"], d_fake=means["d_fake"]))
 
     def _check_gradients(self, trainer, means: dict[str, float]) -> None:
         norm = means.get("grad_g")
@@ -162,13 +158,9 @@ class TrainingDiagnostics:
         weak = norm < self.gradient_ratio * self._peak_gradient
         self._weak_streak = self._weak_streak + 1 if weak else 0
         if self._weak_streak >= self.window:
-            self._warn(trainer.step, VANISHING_GRADIENTS, (
-                f"the generator's gradients have vanished: their norm is {norm:.2g}, "
-                f"{norm / self._peak_gradient:.1%} of the largest seen in this run ({self._peak_gradient:.2g}), "
-                f"and has stayed that small for {self.window * trainer.log_every} steps. The generator is barely "
-                "being told how to improve. With the minimax loss log(1 - D(G(z))) this is what happens when "
-                "D(G(z)) is near 0; the non-saturating loss -log D(G(z)) keeps the gradient large there."
-            ))
+            self._warn(trainer.step, VANISHING_GRADIENTS, tr(
+                "vanishing_gradients", norm=norm, ratio=norm / self._peak_gradient, peak=self._peak_gradient,
+                steps=self.window * trainer.log_every))
 
     @torch.no_grad()
     def _check_samples(self, trainer) -> None:
@@ -183,7 +175,7 @@ class TrainingDiagnostics:
         spread = sample_spread(fake, labels) / max(self._real_spread, 1e-12)
         symptoms = []
         if spread < self.spread_ratio:
-            symptoms.append(f"the samples are nearly alike (their spread is {spread:.0%} of the real images')")
+            symptoms.append(tr("samples_alike", spread=spread))
         counts = self._class_counts(fake)
         if counts is not None:
             p = counts.double() / counts.sum()
@@ -198,18 +190,14 @@ class TrainingDiagnostics:
                     names.append(str(digit))
                     if covered >= 0.9 * n:
                         break
-                symptoms.append(
-                    f"the classifier reads {covered / n:.0%} of {n} samples as the digit{'s' if len(names) > 1 else ''} "
-                    f"{', '.join(names)} (class entropy {entropy:.2f} bits, down from {self._best_entropy:.2f} earlier in "
-                    "the run; 3.32 when all ten are equally common)"
-                )
+                several = len(names) > 1
+                symptoms.append(tr(
+                    "classifier_reads", share=covered / n, n=n, plural="s" if several else "",
+                    article="los dígitos" if several else "el dígito", names=", ".join(names),
+                    entropy=entropy, best=self._best_entropy))
         self._collapse_streak = self._collapse_streak + 1 if symptoms else 0
         if self._collapse_streak >= 2:
-            self._warn(trainer.step, MODE_COLLAPSE, (
-                "the generator looks mode-collapsed: " + "; ".join(symptoms) + ". It has settled on a few outputs "
-                "instead of covering the data. Check that every sample gets its own noise vector and that the "
-                "generator can reach the data's range; then try a lower learning rate or a different loss."
-            ))
+            self._warn(trainer.step, MODE_COLLAPSE, tr("mode_collapse", symptoms="; ".join(symptoms)))
 
     def _class_counts(self, fake: Tensor) -> Optional[Tensor]:
         if self.classifier is None or tuple(fake.shape[1:]) != (1, 28, 28):
@@ -221,13 +209,10 @@ class TrainingDiagnostics:
         """Called by the trainer just before it raises ``NonFiniteLossError``."""
         before = ""
         if self._last:
-            before = (f" At the last log before it, loss_D was {self._last.get('loss_d', float('nan')):.3g} and "
-                      f"loss_G {self._last.get('loss_g', float('nan')):.3g}.")
+            nan = float("nan")
+            before = tr("last_log", loss_d=self._last.get("loss_d", nan), loss_g=self._last.get("loss_g", nan))
         earlier = [d for d in self.found if d.kind != NONFINITE]
         if earlier:
-            before += " Earlier warnings of this run: " + ", ".join(f"{d.kind.replace('_', ' ')} (step {d.step})" for d in earlier) + "."
-        self._warn(step, NONFINITE, (
-            f"a loss became NaN or infinite at step {step}, so the weights are no longer numbers and training "
-            f"stops here.{before} The usual causes: a learning rate too high, the log of a probability that "
-            "rounded to 0 (compute losses on logits), or data outside [-1, 1]."
-        ))
+            listed = ", ".join(tr("at_step", kind=d.kind.replace("_", " "), step=d.step) for d in earlier)
+            before += tr("earlier_warnings", warnings=listed)
+        self._warn(step, NONFINITE, tr("nonfinite", step=step, before=before))

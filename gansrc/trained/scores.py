@@ -13,7 +13,8 @@ from torch import nn
 
 from ..data import to_mnist_format, to_signed_float
 from ..metrics import FeatureDistances, class_histogram, histogram_entropy, segmentation_scores
-from ..train import accuracy, predict, translate
+from ..models.classifier import accuracy, predict
+from ..train import translate
 from .recipes import Recipe
 from .tasks import Task
 

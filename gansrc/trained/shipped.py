@@ -18,7 +18,8 @@ import torch
 from torch import nn
 
 from ..runtime import data_dir
-from ..train.checkpoint import CheckpointError, atomic_save, atomic_write, check_weights
+from ..files import atomic_save, atomic_write
+from ..train.checkpoint import CheckpointError, check_weights
 from .build import build_network
 from .recipes import RECIPES
 
