@@ -1,6 +1,7 @@
-"""``python -m gansrc.trained ...`` (see ``cli``)."""
+"""``python -m gansrc.trained ...`` (see ``cli``; importing this module runs nothing)."""
 import sys
 
 from .cli import main
 
-sys.exit(main())
+if __name__ == "__main__":
+    sys.exit(main())
