@@ -145,3 +145,13 @@ def test_the_t4_estimates_the_chapters_quote_are_the_computed_ones():
         for language in ("en", "es"):
             text = (root / "chapters" / language / f"{name}.md").read_text()
             assert re.search(rf"T4.{{0,120}}?\b{number} (minutes|minutos)", text, re.S), (language, chapter, number)
+    # chapter 06: all seven digit runs together, and the horse2zebra run, in hours
+    digits = estimate.rounded(estimate.chapter_hours("06", rates)).split()[0]
+    horses = estimate.rounded(estimate.chapter_hours("06", rates, download=True)
+                              - estimate.chapter_hours("06", rates)).split()[0]
+    assert estimate.chapter_hours("06", rates) > estimate.COLAB_SESSION_HOURS
+    for language, seven, t4 in (("en", r"all seven about {} hours", r"T4 that is about {} hours"),
+                                ("es", r"las siete unas {} horas", r"T4 son unas {} horas")):
+        text = (root / "chapters" / language / "06_cyclegan.md").read_text()
+        assert re.search(seven.format(digits), text), (language, "06", digits)
+        assert re.search(t4.format(horses), text), (language, "06 horse2zebra", horses)
