@@ -68,11 +68,14 @@ from gansrc.train import GANTrainer
 import os
 folder, steps, pause, mode = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
 hold = sys.argv[5] if len(sys.argv) > 5 else ""
+hold_last = sys.argv[6] if len(sys.argv) > 6 else ""
 
 def report(trainer, logs):
     print("STEP", trainer.step, flush=True)
     time.sleep(pause)
     while trainer.step == 12 and hold and os.path.exists(hold):  # the test holds this run here
+        time.sleep(0.05)
+    while trainer.step == steps and hold_last and os.path.exists(hold_last):  # ... or at its end
         time.sleep(0.05)
 
 torch.manual_seed(0)
@@ -93,9 +96,11 @@ print("DONE", flush=True)
 """
 
 
-def launch(folder: Path, steps: int, pause: float = 0.0, mode: str = "plain", hold: str = "") -> subprocess.Popen:
+def launch(folder: Path, steps: int, pause: float = 0.0, mode: str = "plain", hold: str = "",
+           hold_last: str = "") -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-    return subprocess.Popen([sys.executable, "-c", CHILD, str(folder), str(steps), str(pause), mode, hold],
+    return subprocess.Popen([sys.executable, "-c", CHILD, str(folder), str(steps), str(pause), mode, hold,
+                             hold_last],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
 
@@ -297,13 +302,18 @@ def test_sigint_at_random_moments_then_fit_again_on_the_same_trainer(tmp_path):
     steps = 60
     straight = launch(tmp_path / "straight", steps)
     assert "DONE" in straight.communicate(timeout=300)[0]
-    proc = launch(tmp_path / "stopped", steps, pause=0.01, mode="interrupt")
+    # The child waits at its last step while `hold` exists, so that a parent slow to read its
+    # lines (a loaded machine) still interrupts it before it finishes.
+    hold = tmp_path / "hold-last"
+    hold.touch()
+    proc = launch(tmp_path / "stopped", steps, pause=0.01, mode="interrupt", hold_last=str(hold))
     rng = random.Random(1)
     for target in sorted(rng.sample(range(3, steps - 5), 4)):
         wait_for(proc, lambda line, t=target: line.startswith("STEP") and int(line.split()[1]) >= t)
         time.sleep(rng.uniform(0.0, 0.02))  # anywhere in the step, the log or the checkpoint
         proc.send_signal(signal.SIGINT)
         wait_for(proc, lambda line: line == "INTERRUPTED")
+    hold.unlink()
     out, err = proc.communicate(timeout=300)
     assert "DONE" in out, err[-800:]
     a, b = final_generator(tmp_path / "straight"), final_generator(tmp_path / "stopped")
