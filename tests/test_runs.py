@@ -58,7 +58,10 @@ def assert_same_run(a, b):
 # ------------------------------------------------------------------ two runs, one folder
 
 CHILD = r"""
-import sys, time
+import signal, sys, time
+# Ctrl-C raises KeyboardInterrupt even when the parent ignores SIGINT (pytest-xdist's workers do,
+# and an ignored signal stays ignored in a child, where Python then installs no handler).
+signal.signal(signal.SIGINT, signal.default_int_handler)
 import torch
 torch.set_num_threads(1)
 from gansrc.data import Deluxe, DiffAugment, TensorBatches, load_bundled_mnist
@@ -75,8 +78,10 @@ def report(trainer, logs):
     time.sleep(pause)
     while trainer.step == 12 and hold and os.path.exists(hold):  # the test holds this run here
         time.sleep(0.05)
-    while trainer.step == steps and hold_last and os.path.exists(hold_last):  # ... or at its end
-        time.sleep(0.05)
+    waited = 0
+    while trainer.step == steps and hold_last and os.path.exists(hold_last) and waited < 1200:
+        time.sleep(0.05)  # ... or at its end (for at most a minute)
+        waited += 1
 
 torch.manual_seed(0)
 trainer = GANTrainer(MLPGenerator(8, hidden=(32,)), MLPDiscriminator(hidden=(32,)),
