@@ -30,10 +30,22 @@ class ClassifierFeatures(nn.Module):
         return self.classifier.features(to_signed_float(images))
 
 
+class _Features(nn.Module):
+    """What torchmetrics is given as its extractor: the features, already computed (passed through)."""
+
+    def __init__(self, num_features: int) -> None:
+        super().__init__()
+        self.num_features = num_features
+
+    def forward(self, features: Tensor) -> Tensor:
+        return features
+
+
 class FeatureDistances:
     """FID and, unless ``kid=False``, KID between a fixed set of ``real`` images and any batch of
     fakes, on the classifier's features. The real features are computed once, so scoring a
-    generator many times (``FIDTracker``) costs only the fakes. ``kid_subset_size`` is capped by
+    generator many times (``FIDTracker``) costs only the fakes; each image goes through the
+    classifier once, for both distances. ``kid_subset_size`` is capped by
     the number of real images and by ``n_fake``, the size of the batches that will be scored."""
 
     def __init__(self, real: Tensor, classifier: nn.Module, *, kid: bool = True, batch_size: int = 500,
@@ -43,7 +55,8 @@ class FeatureDistances:
 
         self.device = next(classifier.parameters()).device
         self.batch_size, self.seed = batch_size, seed
-        features = ClassifierFeatures(classifier)
+        self.features = ClassifierFeatures(classifier)
+        features = _Features(self.features.num_features)
         self.fid = FrechetInceptionDistance(feature=features, normalize=True, reset_real_features=False).to(self.device)
         self.kid = None
         if kid:
@@ -57,10 +70,10 @@ class FeatureDistances:
     @torch.no_grad()
     def _update(self, images: Tensor, real: bool) -> None:
         for i in range(0, len(images), self.batch_size):
-            batch = to_signed_float(images[i: i + self.batch_size].to(self.device))
-            self.fid.update(batch, real=real)
+            features = self.features(images[i: i + self.batch_size].to(self.device))
+            self.fid.update(features, real=real)
             if self.kid is not None:
-                self.kid.update(batch, real=real)
+                self.kid.update(features, real=real)
 
     @torch.no_grad()
     def __call__(self, fake: Tensor) -> dict[str, float]:

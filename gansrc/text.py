@@ -38,6 +38,27 @@ STRINGS: dict[str, dict[str, str]] = {
     "noise_seed": {"en": "noise seed", "es": "semilla del ruido"},
     "pair": {"en": "pair", "es": "par"},
     "pair_n": {"en": "pair {pair}", "es": "par {pair}"},
+    # ---------------------------------------------------------------- gansrc.trained.pages
+    "trained_line": {
+        "en": ("{name}: {steps:,} steps of {batch} on {device}, {minutes:.1f} minutes of training; "
+               "torch {torch}, {date}, commit {commit}"),
+        "es": ("{name}: {steps:,} pasos de {batch} en {device}, {minutes:.1f} minutos de entrenamiento; "
+               "torch {torch}, {date}, commit {commit}"),
+    },
+    "fid_over_noise": {"en": "FID/noise", "es": "FID/ruido"},
+    "entropy_bits": {"en": "entropy", "es": "entropía"},
+    "cond_acc": {"en": "cond. acc.", "es": "prec. cond."},
+    "floor_row": {"en": "real vs real ({n} + {n})", "es": "real frente a real ({n} + {n})"},
+    "noise_row": {"en": "uniform noise", "es": "ruido uniforme"},
+    "gan_table_note": {
+        "en": ("{n:,} samples against the {n:,} held-out digits (8,000-9,999), which neither the GANs nor the "
+               "classifier saw; the floor compares two shuffled halves of them ({half:,} each); entropy in bits "
+               "(3.32 when all ten digits are equally common)."),
+        "es": ("{n} muestras frente a los {n} dígitos reservados (8000-9999), que no vieron ni las GAN ni el "
+               "clasificador; el suelo compara dos mitades barajadas de ellos ({half} cada una); entropía en "
+               "bits (3.32 cuando los diez dígitos son igual de frecuentes)."),
+    },
+    "fid_held_out": {"en": "FID ({n:,} samples, held-out digits)", "es": "FID ({n} muestras, dígitos reservados)"},
     # ---------------------------------------------------------------- gansrc.models.summary
     "layer": {"en": "layer", "es": "capa"},
     "type": {"en": "type", "es": "tipo"},

@@ -54,7 +54,10 @@ def device_name(device: torch.device) -> str:
     """The device in words, e.g. "NVIDIA H100 80GB HBM3" or "CPU (2 threads)"."""
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
-    return f"{device.type.upper()} ({torch.get_num_threads()} threads)" if device.type == "cpu" else device.type.upper()
+    if device.type != "cpu":
+        return device.type.upper()
+    threads = torch.get_num_threads()
+    return f"CPU ({threads} thread{'s' if threads > 1 else ''})"
 
 
 def git_state(exclude: Optional[Path] = None) -> dict:
@@ -94,6 +97,7 @@ def train_recipe(recipe: Recipe, *, device: torch.device, folder: Optional[Path]
         print(f"{recipe.name}: the shipped files match the recipe; not trained again (use --force to retrain).")
         return read_record(recipe.name, folder)
     checkpoints = Path(checkpoints or runs_dir() / "trained" / recipe.name / recipe.fingerprint())
+    code = git_state(folder)  # the code this session trains with (the tree may change while it runs)
     task = build_task_for(recipe, device)
     needs_judge = task.held_out is not None or recipe.kind == "cyclegan"
     judge = load_classifier(device=device) if needs_judge else None
@@ -115,7 +119,7 @@ def train_recipe(recipe: Recipe, *, device: torch.device, folder: Optional[Path]
         "format": "gansrc.trained/1", "name": recipe.name, "recipe": recipe.to_dict(), "data": task.description,
         "steps": trainer.step, "wall_time_s": round(clock.seconds, 1), "device": device_name(device),
         "device_type": device.type, "torch": torch.__version__, "gansrc": __version__,
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), **git_state(folder),
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), **code,
         "weights": weights.name, "weights_sha256": sha256(weights), "weights_bytes": weights.stat().st_size,
         "weights_dtype": "float16", "checkpoints": _shown(checkpoints), "history": _finite(history),
         "fid_curve": None if tracker is None else {"steps": tracker.steps, "fid": tracker.fid,

@@ -35,14 +35,16 @@ def generate(generator: nn.Module, n: int, latent_dim: int, labels: Optional[tor
     return torch.cat(out)
 
 
-def gan_scores(generator: nn.Module, recipe: Recipe, held_out: torch.Tensor, judge: nn.Module) -> dict[str, float]:
+def gan_scores(generator: nn.Module, recipe: Recipe, held_out: torch.Tensor, judge: nn.Module,
+               distances: Optional[FeatureDistances] = None) -> dict[str, float]:
     """FID and KID against the held-out digits, uniform noise's FID the same way, the class entropy
-    and, for a conditional generator, the fraction of samples the judge reads as the digit asked for."""
+    and, for a conditional generator, the fraction of samples the judge reads as the digit asked for
+    (``distances``: the held-out digits' features, computed once for several generators)."""
     n = len(held_out)
     num_classes = recipe.options.get("num_classes")
     labels = torch.arange(n) % num_classes if num_classes else None
     fakes = generate(generator, n, recipe.options["latent_dim"], labels)
-    distances = FeatureDistances(held_out, judge, n_fake=n)
+    distances = distances or FeatureDistances(held_out, judge, n_fake=n)
     scores = distances(fakes)
     noise = torch.rand(n, *held_out.shape[1:], generator=torch.Generator().manual_seed(7)) * 2 - 1
     noise_fid = distances(noise)["fid"]
