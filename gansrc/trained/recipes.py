@@ -68,6 +68,14 @@ class Recipe:
         """The recipe as plain JSON data (what the record stores)."""
         return _plain(dataclasses.asdict(self))
 
+    @classmethod
+    def from_dict(cls, data: dict) -> "Recipe":
+        """The recipe a record stores (``to_dict``'s inverse)."""
+        data = dict(data)
+        data["models"] = {role: (name, dict(kwargs)) for role, (name, kwargs) in data["models"].items()}
+        data["betas"], data["ships"] = tuple(data["betas"]), tuple(data["ships"])
+        return cls(**data)
+
     def fingerprint(self) -> str:
         """A short hash of everything but the length (``steps``, ``fid_every``): runs with the same
         fingerprint can continue one another's checkpoints; a changed recipe starts afresh."""
