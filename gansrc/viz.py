@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .data.batches import to_uint8
+from .data.batches import to_hwc, to_uint8
 from .text import tr
 
 MAX_FIGURE_PIXELS = 1600  # the widest an image figure gets, whatever the image size (at the figure's dpi)
@@ -34,16 +34,26 @@ def fit_width(width: float, height: float, fixed: float = 0.0) -> tuple[float, f
 
 
 def image_grid(images: Tensor, nrow: int = 8, padding: int = 2, pad_value: int = 255) -> np.ndarray:
-    """A batch (N, C, H, W), uint8 or [-1, 1] floats, as one (H', W', C) uint8 array."""
-    from torchvision.utils import make_grid
+    """A batch (N, C, H, W), uint8 or [-1, 1] floats, as one (H', W', C) uint8 array.
 
+    The pixels of ``torchvision.utils.make_grid`` (``nrow`` images a row, ``padding`` pixels of
+    ``pad_value`` around each; one image alone is returned unpadded), without importing
+    torchvision, and channels last with grey kept as one channel (make_grid repeats it into RGB).
+    """
     if images.ndim != 4:
         raise ValueError(f"expected a batch (N, C, H, W), got shape {tuple(images.shape)}")
     u8 = images.detach().cpu() if images.dtype == torch.uint8 else to_uint8(images.cpu())
-    grid = make_grid(u8, nrow=nrow, padding=padding, pad_value=pad_value)
-    if u8.shape[1] == 1:
-        grid = grid[:1]  # make_grid repeats grey into RGB; keep one channel
-    return grid.permute(1, 2, 0).numpy()
+    n, c, h, w = u8.shape
+    if n == 1:
+        return u8[0].permute(1, 2, 0).numpy()
+    columns = min(nrow, n)
+    rows = -(-n // columns)
+    grid = torch.full((rows * (h + padding) + padding, columns * (w + padding) + padding, c), pad_value,
+                      dtype=torch.uint8)
+    for k, image in enumerate(u8.permute(0, 2, 3, 1)):
+        top, left = (k // columns) * (h + padding) + padding, (k % columns) * (w + padding) + padding
+        grid[top:top + h, left:left + w] = image
+    return grid.numpy()
 
 
 def show_images(images: Tensor, nrow: int = 8, title: Optional[str] = None, ax=None, scale: float = 0.6,
@@ -192,7 +202,7 @@ def show_row(images: Sequence[Tensor], titles: Optional[Sequence[str]] = None, h
     for image in images:
         image = image.detach().float().cpu()
         image = image[0] if image.ndim == 4 else image
-        arrays.append(image.numpy() if image.ndim == 2 else image.permute(1, 2, 0).clamp(0, 1).numpy())
+        arrays.append(image.numpy() if image.ndim == 2 else to_hwc(image.clamp(0, 1)))
     ratios = [a.shape[1] / a.shape[0] for a in arrays]
     fig, axes = plt.subplots(1, len(arrays), figsize=(height * sum(ratios) + 0.15 * len(arrays), height + (0.35 if titles else 0)),
                              gridspec_kw={"width_ratios": ratios}, squeeze=False)
