@@ -38,10 +38,11 @@ def trained_recipe(model: TrainedModel) -> Recipe:
 
 
 def evaluation_task(model: TrainedModel) -> Task:
-    """The held-out data ``model`` is scored on (the training images are not built beyond one)."""
+    """The held-out data ``model`` is scored on (the training images are not built beyond one,
+    in batches of one)."""
     rec = trained_recipe(model)
     if rec.kind != "gan":
-        rec = dataclasses.replace(rec, task_options={**rec.task_options, "n_train": 1})
+        rec = dataclasses.replace(rec, batch_size=1, task_options={**rec.task_options, "n_train": 1})
     return build_task_for(rec, torch.device("cpu"))
 
 
