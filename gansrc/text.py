@@ -187,7 +187,7 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "fid_over_noise": {"en": "FID/noise", "es": "FID/ruido"},
     "entropy_bits": {"en": "entropy", "es": "entropía"},
-    "cond_acc": {"en": "cond. acc.", "es": "prec. cond."},
+    "cond_acc": {"en": "cond. acc.", "es": "exact. cond."},
     "floor_row": {"en": "real vs real ({n} + {n})", "es": "real frente a real ({n} + {n})"},
     "noise_row": {"en": "uniform noise", "es": "ruido uniforme"},
     "gan_table_note": {

@@ -275,18 +275,36 @@ def live_figure(controls: dict, draw: Callable[..., object]):
     return widgets.VBox([row, image, error])
 
 
-def digit_picker(trainer, n: int = 16, digit: int = 7):
+def digit_picker(model, n: int = 16, digit: int = 7):
     """Chapter 04's digit picker: a digit and a noise seed, and ``n`` samples of that digit drawn
-    from that seed by a conditional GAN ``trainer`` (its ``sample``, ``latent_dim``, ``num_classes``)."""
+    from that seed. ``model`` is a conditional generator (``latent_dim``, ``num_classes``; a
+    shipped one, for instance) or a conditional GAN trainer (its ``sample``)."""
     import ipywidgets as widgets
 
+    sample = getattr(model, "sample", None) or _conditional_sampler(model)
+    device = getattr(model, "device", None) or next(model.parameters()).device
+
     def draw(digit: int, seed: int):
-        z = torch.randn(n, trainer.latent_dim, generator=torch.Generator().manual_seed(seed)).to(trainer.device)
-        images = trainer.sample(z=z, labels=torch.full((n,), digit))
+        z = torch.randn(n, model.latent_dim, generator=torch.Generator().manual_seed(seed)).to(device)
+        images = sample(z=z, labels=torch.full((n,), digit))
         return show_images(images, nrow=n, title=tr("samples_of_digit", n=n, digit=digit))
 
-    return live_figure({"digit": widgets.Dropdown(options=list(range(trainer.num_classes)), value=digit, description=tr("digit")),
+    return live_figure({"digit": widgets.Dropdown(options=list(range(model.num_classes)), value=digit, description=tr("digit")),
                         "seed": widgets.IntSlider(value=0, min=0, max=100, description=tr("noise_seed"))}, draw)
+
+
+def _conditional_sampler(generator) -> Callable[..., Tensor]:
+    """``sample(z, labels)`` of a conditional generator: its images in eval mode, without gradients."""
+    @torch.no_grad()
+    def sample(z: Tensor, labels: Tensor) -> Tensor:
+        was_training = generator.training
+        generator.eval()
+        try:
+            return generator(z, labels.to(z.device)).float().cpu()
+        finally:
+            generator.train(was_training)
+
+    return sample
 
 
 def latent_sliders(generator, starts: Tensor, ends: Tensor, direction: Tensor, interpolate: Callable[[Tensor, Tensor, float], Tensor]):

@@ -305,8 +305,9 @@ def test_the_chapter_line_and_table_come_from_the_shipped_model(shipped, capsys)
     line = pages.describe(model)
     assert line.startswith(f"{r.name}: 2 steps of {r.batch_size} on CPU") and record["date"][:10] in line
     judge = load_classifier()
-    table = pages.gan_table([model], judge, names=["tiny DCGAN"])
+    table = pages.gan_table([model], judge, names=["tiny DCGAN, with a name too long for 26"])
     out = capsys.readouterr().out
+    assert len({len(line) for line in out.splitlines()[:-1]}) == 1  # the columns line up under long labels
     live = table[r.name]
     # the page measures what the record measured, from the float16 weights: equal to a few digits
     assert live["fid"] == pytest.approx(record["metrics"]["fid"], rel=1e-2)
