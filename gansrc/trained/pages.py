@@ -38,10 +38,10 @@ def trained_recipe(model: TrainedModel) -> Recipe:
 
 
 def evaluation_task(model: TrainedModel) -> Task:
-    """The held-out data ``model`` is scored on (the training images are not built beyond one)."""
+    """The held-out data ``model`` is scored on (the training images are not built beyond a batch)."""
     rec = trained_recipe(model)
     if rec.kind != "gan":
-        rec = dataclasses.replace(rec, task_options={**rec.task_options, "n_train": 1})
+        rec = dataclasses.replace(rec, task_options={**rec.task_options, "n_train": rec.batch_size})
     return build_task_for(rec, torch.device("cpu"))
 
 
@@ -84,12 +84,13 @@ def _cell(value: Optional[float], width: int, fmt: str) -> str:
     return f"{'-':>{width}}" if value is None else f"{value:>{width}{fmt}}"
 
 
-def plot_training(model: TrainedModel, panels=(("loss_d", "loss_g"), ("d_real", "d_fake"))):
-    """The record's training curves (what the trainer logged) and, where kept, its FID curve."""
+def plot_training(model: TrainedModel, panels=(("loss_d", "loss_g"), ("d_real", "d_fake")), **options):
+    """The record's training curves (what the trainer logged) and, where kept, its FID curve;
+    ``options`` (``titles``, ``labels``) go to ``viz.plot_history``."""
     from ..viz import plot_history
 
     r = model.record
-    fig = plot_history(r["history"], panels=panels)
+    fig = plot_history(r["history"], panels=panels, **options)
     if r.get("fid_curve"):
         curve = r["fid_curve"]
         old = fig.axes
