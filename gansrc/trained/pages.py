@@ -86,12 +86,13 @@ def _cell(value: Optional[float], width: int, fmt: str) -> str:
     return f"{'-':>{width}}" if value is None else f"{value:>{width}{fmt}}"
 
 
-def plot_training(model: TrainedModel, panels=(("loss_d", "loss_g"), ("d_real", "d_fake"))):
-    """The record's training curves (what the trainer logged) and, where kept, its FID curve."""
+def plot_training(model: TrainedModel, panels=(("loss_d", "loss_g"), ("d_real", "d_fake")), **options):
+    """The record's training curves (what the trainer logged) and, where kept, its FID curve;
+    ``options`` (``titles``, ``labels``) go to ``viz.plot_history``."""
     from ..viz import plot_history
 
     r = model.record
-    fig = plot_history(r["history"], panels=panels)
+    fig = plot_history(r["history"], panels=panels, **options)
     if r.get("fid_curve"):
         curve = r["fid_curve"]
         old = fig.axes
