@@ -14,7 +14,8 @@ import pytest
 import torch
 
 from gansrc.train import load_checkpoint
-from gansrc.trained import RECIPES, TrainedModelError, load_trained, read_record, recipe, trained_dir
+from gansrc.models import load_classifier
+from gansrc.trained import RECIPES, Recipe, TrainedModelError, load_trained, pages, read_record, recipe, trained_dir
 from gansrc.trained.build import build_network, build_networks
 from gansrc.trained.cli import _size, main
 from gansrc.trained.run import train_recipe
@@ -273,3 +274,35 @@ def test_the_git_state_ignores_the_shipped_folder_being_written_only(tmp_path, m
     assert run.git_state()["git_dirty"] is True
     (tmp_path / "code.py").write_text("x = 2\n")
     assert run.git_state(tmp_path / "data" / "trained")["git_dirty"] is True
+
+
+# ----------------------------------------------------------------------------- what the chapters show
+def test_a_record_gives_back_the_recipe_it_was_trained_with(shipped):
+    r, folder, record = shipped
+    again = Recipe.from_dict(record["recipe"])
+    assert again.to_dict() == record["recipe"] and again.fingerprint() == r.fingerprint()
+    assert all(Recipe.from_dict(x.to_dict()).to_dict() == x.to_dict() for x in RECIPES.values())
+
+
+def test_the_chapter_line_and_table_come_from_the_shipped_model(shipped, capsys):
+    r, folder, record = shipped
+    model = load_trained(r.name, folder)
+    line = pages.describe(model)
+    assert line.startswith(f"{r.name}: 2 steps of {r.batch_size} on CPU") and record["date"][:10] in line
+    judge = load_classifier()
+    table = pages.gan_table([model], judge, names=["tiny DCGAN"])
+    out = capsys.readouterr().out
+    live = table[r.name]
+    # the page measures what the record measured, from the float16 weights: equal to a few digits
+    assert live["fid"] == pytest.approx(record["metrics"]["fid"], rel=1e-2)
+    assert f"{live['fid']:.2f}" in out and "tiny DCGAN" in out
+    assert f"{table['floor']['fid']:.2f}" in out and f"{live['noise_fid']:.2f}" in out
+    assert table["floor"]["fid"] < live["fid"]  # two steps of training: far from real digits
+
+
+def test_the_training_figure_has_the_record_s_curves_and_fid_curve(shipped):
+    r, folder, record = shipped
+    fig = pages.plot_training(load_trained(r.name, folder))
+    assert len(fig.axes) == 3
+    assert list(fig.axes[2].lines[0].get_xdata()) == record["fid_curve"]["steps"]
+    assert list(fig.axes[0].lines[0].get_ydata()) == record["history"]["loss_d"]

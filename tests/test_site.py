@@ -169,6 +169,9 @@ def test_page(site, visit, lang, page):
     assert not v.failed, f"{p.url}: requests for the site's own files failed: {v.failed}"
     assert not v.errors, f"{p.url}: JavaScript errors: {v.errors}"
 
+    if page.startswith("chapters/"):
+        check_chapter_buttons(p, site, lang, page)
+
     # two switches to the other language: one in the header, one in the text; both lead to the same page
     expected = f"{site}{other(lang)}/{counterpart(lang, page)}.html"
     switches = p.eval_on_selector_all("a.gansrc-language-switch", "els => els.map(a => a.href)")
@@ -178,11 +181,6 @@ def test_page(site, visit, lang, page):
     assert p.url == expected and p.get_attribute("html", "lang") == other(lang)
     back = p.eval_on_selector_all("a.gansrc-header-switch", "els => els.map(a => a.href)")
     assert back == [f"{site}{lang}/{page}.html"], f"{p.url}: the way back is {back}"
-
-    if page.startswith("chapters/"):
-        p.go_back()
-        p.wait_for_load_state("load")
-        check_chapter_buttons(p, site, lang, page)
 
 
 def check_chapter_buttons(p, site: str, lang: str, page: str) -> None:

@@ -16,7 +16,7 @@ from torch import nn
 from ..metrics import FeatureDistances, real_floor
 from ..text import tr
 from .build import build_task_for
-from .recipes import recipe as recipe_named
+from .recipes import Recipe
 from .scores import final_scores, gan_scores, generate
 from .shipped import TrainedModel
 from .tasks import Task
@@ -32,9 +32,14 @@ def describe(model: TrainedModel) -> str:
               minutes=minutes, torch=r["torch"], date=r["date"][:10], commit=commit)
 
 
+def trained_recipe(model: TrainedModel) -> Recipe:
+    """The recipe ``model`` was trained with, as its record keeps it."""
+    return Recipe.from_dict(model.record["recipe"])
+
+
 def evaluation_task(model: TrainedModel) -> Task:
     """The held-out data ``model`` is scored on (the training images are not built beyond one)."""
-    rec = recipe_named(model.name)
+    rec = trained_recipe(model)
     if rec.kind != "gan":
         rec = dataclasses.replace(rec, task_options={**rec.task_options, "n_train": 1})
     return build_task_for(rec, torch.device("cpu"))
@@ -43,7 +48,7 @@ def evaluation_task(model: TrainedModel) -> Task:
 def scores(model: TrainedModel, judge: Optional[nn.Module], task: Optional[Task] = None) -> dict:
     """The record's metrics, measured again now from the shipped (float16) weights."""
     task = task or evaluation_task(model)
-    return final_scores(recipe_named(model.name), model.networks, task, judge)
+    return final_scores(trained_recipe(model), model.networks, task, judge)
 
 
 def samples(model: TrainedModel, n: int = 64, labels: Optional[torch.Tensor] = None, seed: int = 0) -> torch.Tensor:
@@ -57,7 +62,7 @@ def gan_table(models: Sequence[TrainedModel], judge: nn.Module, names: Optional[
     task = evaluation_task(models[0])
     floor = real_floor(task.held_out, judge)
     distances = FeatureDistances(task.held_out, judge, n_fake=len(task.held_out))
-    table = {m.name: gan_scores(m.generator, recipe_named(m.name), task.held_out, judge, distances) for m in models}
+    table = {m.name: gan_scores(m.generator, trained_recipe(m), task.held_out, judge, distances) for m in models}
     names = list(names or [m.name for m in models])
     conditional = any("conditional_accuracy" in s for s in table.values())
     head = f"{'':<26}{'FID':>8}{'KID':>9}{tr('fid_over_noise'):>12}{tr('entropy_bits'):>11}"
