@@ -19,7 +19,7 @@ from gansrc.trained import RECIPES, Recipe, TrainedModelError, load_trained, pag
 from gansrc.trained.build import build_network, build_networks
 from gansrc.trained.cli import _size, main
 from gansrc.trained.run import train_recipe
-from gansrc.trained.shipped import record_path, sha256, weights_path, write_record
+from gansrc.trained.shipped import TrainedModel, record_path, sha256, weights_path, write_record
 
 CPU = torch.device("cpu")
 SHIPPED_LIMIT = 30_000_000  # bytes: everything under data/trained
@@ -305,8 +305,9 @@ def test_the_chapter_line_and_table_come_from_the_shipped_model(shipped, capsys)
     line = pages.describe(model)
     assert line.startswith(f"{r.name}: 2 steps of {r.batch_size} on CPU") and record["date"][:10] in line
     judge = load_classifier()
-    table = pages.gan_table([model], judge, names=["tiny DCGAN"])
+    table = pages.gan_table([model], judge, names=["tiny DCGAN, with a name too long for 26"])
     out = capsys.readouterr().out
+    assert len({len(line) for line in out.splitlines()[:-1]}) == 1  # the columns line up under long labels
     live = table[r.name]
     # the page measures what the record measured, from the float16 weights: equal to a few digits
     assert live["fid"] == pytest.approx(record["metrics"]["fid"], rel=1e-2)
@@ -321,3 +322,20 @@ def test_the_training_figure_has_the_record_s_curves_and_fid_curve(shipped):
     assert len(fig.axes) == 3
     assert list(fig.axes[2].lines[0].get_xdata()) == record["fid_curve"]["steps"]
     assert list(fig.axes[0].lines[0].get_ydata()) == record["history"]["loss_d"]
+
+
+def test_the_training_figure_takes_the_chapter_s_titles_and_labels(shipped):
+    r, folder, record = shipped
+    fig = pages.plot_training(load_trained(r.name, folder), panels=(("loss_d", "loss_g"),),
+                              titles=["the losses"], labels={"loss_d": "D's loss"})
+    assert fig.axes[0].get_title() == "the losses"
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()][0] == "D's loss"
+
+
+@pytest.mark.parametrize("name", ["pix2pix", "cyclegan"])
+def test_a_translation_model_is_scored_on_the_held_out_digits_without_its_training_set(name):
+    r = recipe(name)
+    task = pages.evaluation_task(TrainedModel(name, {"recipe": r.to_dict()}, {}))
+    test = task.test_pairs.a if r.kind == "pix2pix" else task.test_set.a
+    assert len(test) == r.task_options["n_test"]  # the held-out set the record was scored on
+    assert len(task.batches) == 1  # one training image, not thousands

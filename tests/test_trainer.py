@@ -50,6 +50,34 @@ def test_resume_is_bit_identical(tmp_path, d_steps, g_steps):
         assert torch.equal(a, b)
 
 
+def adam_steps(optimizer):
+    """How many steps an Adam optimiser has taken (every parameter's state counts them)."""
+    counts = {int(state["step"]) for state in optimizer.state.values()}
+    assert len(counts) == 1, counts
+    return counts.pop()
+
+
+@pytest.mark.parametrize("d_steps,g_steps", [(1, 1), (1, 2), (3, 1), (2, 3)])
+def test_each_step_takes_d_steps_and_g_steps_optimiser_steps(d_steps, g_steps):
+    trainer = make_gan(d_steps=d_steps, g_steps=g_steps)
+    trainer.fit(5, show_progress=False)
+    assert adam_steps(trainer.optimizers["discriminator"]) == 5 * d_steps
+    assert adam_steps(trainer.optimizers["generator"]) == 5 * g_steps
+
+
+def test_a_second_generator_step_changes_the_generator_only():
+    one = make_gan()
+    one.fit(1, show_progress=False)
+    two = make_gan(g_steps=2)  # built after one's run: D's dropout draws from the seeded global RNG
+    two.fit(1, show_progress=False)
+    # the discriminator's single step saw the same batch and the same fakes in both runs
+    assert_same({k: v for k, v in params(one).items() if k.startswith("discriminator.")},
+                {k: v for k, v in params(two).items() if k.startswith("discriminator.")})
+    changed = [k for k, v in params(one).items()
+               if k.startswith("generator.") and not torch.equal(v, params(two)[k])]
+    assert changed, "g_steps=2 left the generator as one step does"
+
+
 CHAPTER_03_OPTIONS = {
     "smoothing": dict(label_smoothing=0.1),
     "dragan": dict(gradient_penalty=10.0),
