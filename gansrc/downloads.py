@@ -29,6 +29,8 @@ import zipfile
 from pathlib import Path
 from typing import Optional
 
+from .text import tr
+
 
 class DownloadError(RuntimeError):
     """A download that failed, did not match its checksum, or an unsafe archive."""
@@ -55,7 +57,7 @@ def download_errors() -> tuple[type[BaseException], ...]:
 
 def failure_reason(exc: BaseException) -> str:
     """A failed download in a few words: the exception's name and the first line of its message."""
-    first = str(exc).splitlines()[0][:80] if str(exc) else "no details"
+    first = str(exc).splitlines()[0][:80] if str(exc) else tr("no_details")
     return f"{type(exc).__name__}: {first}"
 
 

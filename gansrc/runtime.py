@@ -12,6 +12,8 @@ from typing import Iterable, Optional
 
 import torch
 
+from .text import tr
+
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -184,15 +186,14 @@ def use_google_drive(smoke: bool = False, folder: str = "gan-textbook-runs",
     try:
         from google.colab import drive  # type: ignore[import-not-found]
     except ImportError:
-        print(f"Not running on Colab: checkpoints stay in {runs_dir()}.")
+        print(tr("drive_not_colab", folder=runs_dir()))
         return runs_dir()
     drive.mount(mount_point)
     target = Path(mount_point) / "MyDrive" / folder
     target.mkdir(parents=True, exist_ok=True)
     os.environ["GANSRC_RUNS"] = str(target)
     os.environ["GANSRC_KEEP_CHECKPOINTS"] = ",".join(map(str, DRIVE_KEEP))
-    print(f"Checkpoints and downloads now go to {target} on Google Drive; each run keeps its "
-          f"{DRIVE_KEEP[0]} newest checkpoints while it trains and its last one once it has finished.")
+    print(tr("drive_mounted", target=target, keep=DRIVE_KEEP[0]))
     return target
 
 
@@ -217,8 +218,6 @@ def progress(iterable: Optional[Iterable] = None, **kwargs):
 
 def describe_runtime(smoke: bool, device: torch.device, budget: float = 1.0) -> str:
     """One line that says how this chapter is running (shown at the top of every chapter)."""
-    from .text import tr
-
     mode = tr("mode_smoke") if smoke else tr("mode_full")
     if not smoke and budget < 1:
         mode = tr("mode_budget", budget=budget)

@@ -7,6 +7,8 @@ cells of the English and Spanish chapters stay identical.
 """
 from __future__ import annotations
 
+from typing import Optional
+
 LANGUAGES = ("en", "es")
 
 STRINGS: dict[str, dict[str, str]] = {
@@ -38,6 +40,144 @@ STRINGS: dict[str, dict[str, str]] = {
     "noise_seed": {"en": "noise seed", "es": "semilla del ruido"},
     "pair": {"en": "pair", "es": "par"},
     "pair_n": {"en": "pair {pair}", "es": "par {pair}"},
+    # ---------------------------------------------------------------- gansrc.data, gansrc.downloads
+    "no_details": {"en": "no details", "es": "sin detalles"},
+    "split_train": {"en": "train", "es": "entrenamiento"},
+    "split_test": {"en": "test", "es": "prueba"},
+    "mnist_bundled": {
+        "en": "bundled MNIST test set ({n:,} images)",
+        "es": "conjunto de prueba de MNIST incluido en el libro ({n} imágenes)",
+    },
+    "mnist_full": {"en": "full {name} {split} set ({n:,} images)", "es": "{name} completo, conjunto de {split} ({n} imágenes)"},
+    "mnist_used": {"en": "MNIST: {what}.", "es": "MNIST: {what}."},
+    "mnist_fallback": {
+        "en": "Full MNIST could not be downloaded ({reason}); using the {what}.",
+        "es": "No se pudo descargar MNIST completo ({reason}); se usa el {what}.",
+    },
+    "fashion_fallback": {
+        "en": "Fashion-MNIST is not available offline ({reason}); using the {what} instead.",
+        "es": "Fashion-MNIST no está disponible sin conexión ({reason}); se usa en su lugar el {what}.",
+    },
+    "images_used": {"en": "Images: {what}.", "es": "Imágenes: {what}."},
+    "photo_patches": {
+        "en": "{n:,} patches of scikit-image's sample photos ({names})",
+        "es": "{n} recortes de las fotos de muestra de scikit-image ({names})",
+    },
+    "celeba_faces": {
+        "en": "CelebA faces ({n:,} of the {total:,} training images, {size}x{size})",
+        "es": "caras de CelebA ({n} de las {total} imágenes de entrenamiento, {size}x{size})",
+    },
+    "celeba_fallback": {
+        "en": "CelebA could not be downloaded ({reason}); using {what}.",
+        "es": "No se pudo descargar CelebA ({reason}); se usan {what}.",
+    },
+    "colour_images": {"en": "Colour images: {what}.", "es": "Imágenes en color: {what}."},
+    "decoding": {"en": "decoding {name}", "es": "decodificando {name}"},
+    "folder_images": {"en": "{n} images from {folder}", "es": "{n} imágenes de {folder}"},
+    "dataset_fallback": {
+        "en": "The {name} data set could not be downloaded ({reason}); using {fallback} instead.",
+        "es": "No se pudo descargar el conjunto de datos {name} ({reason}); se usa {fallback} en su lugar.",
+    },
+    "pairs_from": {"en": "{n} {split} pairs from {root}", "es": "{n} pares ({split}) de {root}"},
+    "reversed": {"en": " (reversed)", "es": " (invertido)"},
+    "digit_scenes": {"en": "{n} digit scenes ({size}x{size}, seed {seed})", "es": "{n} escenas de dígitos ({size}x{size}, semilla {seed})"},
+    "unpaired_from": {
+        "en": "{split}: {n_a} images in A, {n_b} in B, from {root}",
+        "es": "{split}: {n_a} imágenes en A, {n_b} en B, de {root}",
+    },
+    "unpaired_digits": {
+        "en": "{n_a} coloured and {n_b} plain digits from disjoint MNIST images ({size}x{size}, seed {seed})",
+        "es": ("{n_a} dígitos coloreados y {n_b} dígitos lisos de imágenes de MNIST disjuntas "
+               "({size}x{size}, semilla {seed})"),
+    },
+    # ---------------------------------------------------------------- gansrc.runtime, gansrc.train
+    "drive_not_colab": {
+        "en": "Not running on Colab: checkpoints stay in {folder}.",
+        "es": "No se ejecuta en Colab: los puntos de control se quedan en {folder}.",
+    },
+    "drive_mounted": {
+        "en": ("Checkpoints and downloads now go to {target} on Google Drive; each run keeps its "
+               "{keep} newest checkpoints while it trains and its last one once it has finished."),
+        "es": ("Los puntos de control y las descargas van ahora a {target} en Google Drive; cada ejecución "
+               "conserva sus {keep} puntos de control más recientes mientras entrena y el último cuando termina."),
+    },
+    "interrupted_resume": {
+        "en": ("The last fit() stopped in the middle of training ({why}): going back to the last "
+               "checkpoint so that the run stays exact."),
+        "es": ("El último fit() se detuvo a mitad del entrenamiento ({why}): se vuelve al último "
+               "punto de control para que la ejecución siga siendo exacta."),
+    },
+    "interrupted_after": {"en": "{error} after step {step}", "es": "{error} tras el paso {step}"},
+    "other_device": {
+        "en": ("{source} was written on {saved}, this run is on {device}: "
+               "training continues from the saved weights, with fresh noise."),
+        "es": ("{source} se escribió en {saved} y esta ejecución está en {device}: "
+               "el entrenamiento sigue desde los pesos guardados, con ruido nuevo."),
+    },
+    "resumed": {"en": "Resumed from {path} (step {step}).", "es": "Reanudado desde {path} (paso {step})."},
+    "resumed_changed": {
+        "en": "Resumed from {path} (step {step}), with settings changed since that checkpoint, used from now on: {changes}.",
+        "es": ("Reanudado desde {path} (paso {step}), con ajustes cambiados desde ese punto de control, "
+               "que se usan a partir de ahora: {changes}."),
+    },
+    "skipping_damaged": {"en": "Skipping damaged checkpoint: {error}", "es": "Se omite un punto de control dañado: {error}"},
+    "lock_taken_over": {
+        "en": "Taking over the lock of {folder} left by process {pid} on {host!r} ({reason}).",
+        "es": "Se toma el cerrojo de {folder} que dejó el proceso {pid} en {host!r} ({reason}).",
+    },
+    "lock_gone": {"en": "it is gone", "es": "ha desaparecido"},
+    "lock_unreadable": {"en": "it is unreadable", "es": "no se puede leer"},
+    "lock_earlier_fit": {"en": "it was left by an earlier fit of this process", "es": "lo dejó un fit anterior de este proceso"},
+    "lock_dead": {"en": "process {pid} is no longer running", "es": "el proceso {pid} ya no se ejecuta"},
+    "lock_old": {"en": "it was last refreshed {minutes:.0f} minutes ago", "es": "se renovó por última vez hace {minutes:.0f} minutos"},
+    "minutes": {"en": "{n} minutes", "es": "{n} minutos"},
+    "hours": {"en": "{n:.1f} hours", "es": "{n:.1f} horas"},
+    "days": {"en": "{n:.1f} days", "es": "{n:.1f} días"},
+    "forecast": {
+        "en": ("About {eta} on this CPU: {per_step:.2g} s per step, measured on the steps just "
+               "run, for {steps:,} steps to go. To see this chapter work in minutes, set SMOKE = True in its "
+               "parameters cell (reduced settings); BUDGET = {budget:g} keeps the full settings and runs "
+               "{budget:.1%} of every training length (this run: about {budget_eta}). "
+               "A GPU runtime (Colab) runs it many times faster."),
+        "es": ("Unos {eta} en esta CPU: {per_step:.2g} s por paso, medidos en los pasos recién "
+               "ejecutados, para los {steps} pasos que faltan. Para ver este capítulo funcionar en minutos, pon "
+               "SMOKE = True en su celda de parámetros (ajustes reducidos); BUDGET = {budget:g} mantiene los "
+               "ajustes completos y ejecuta el {budget:.1%} de cada entrenamiento (esta ejecución: unos "
+               "{budget_eta}). Un entorno con GPU (Colab) lo ejecuta muchas veces más rápido."),
+    },
+    # ---------------------------------------------------------------- gansrc.style
+    "random_multiscale": {"en": "random multi-scale network", "es": "red multiescala aleatoria"},
+    "backbone_not_downloaded": {
+        "en": "pretrained {backbone} weights are not downloaded in smoke mode",
+        "es": "los pesos preentrenados de {backbone} no se descargan en modo smoke",
+    },
+    "backbone_failed": {
+        "en": "could not load pretrained {backbone} weights ({error})",
+        "es": "no se pudieron cargar los pesos preentrenados de {backbone} ({error})",
+    },
+    "backbone_fallback": {
+        "en": "{reason}: using a {name} with random weights instead (Ustyuzhaninov et al. 2017).",
+        "es": "{reason}: se usa en su lugar una {name} con pesos aleatorios (Ustyuzhaninov et al. 2017).",
+    },
+    "content_weight": {"en": "content weight", "es": "peso de contenido"},
+    "style_scale": {"en": "style weights x", "es": "pesos de estilo x"},
+    "tv_weight": {"en": "TV weight", "es": "peso de TV"},
+    "style_losses": {
+        "en": "content {content:.3g} | style {style:.3g} | TV {tv:.3g}",
+        "es": "contenido {content:.3g} | estilo {style:.3g} | TV {tv:.3g}",
+    },
+    "style_sliders": {
+        "en": "<b>Style transfer, {steps} steps per setting</b> (release a slider to recompute)",
+        "es": "<b>Transferencia de estilo, {steps} pasos por ajuste</b> (suelta un control para recalcular)",
+    },
+    "segmenter_smoke": {
+        "en": "segmentation network not downloaded in smoke mode: no network masks.",
+        "es": "la red de segmentación no se descarga en modo smoke: no hay máscaras de la red.",
+    },
+    "segmenter_failed": {
+        "en": "could not load the segmentation network ({error}): no network masks.",
+        "es": "no se pudo cargar la red de segmentación ({error}): no hay máscaras de la red.",
+    },
     # ---------------------------------------------------------------- gansrc.trained.pages
     "trained_line": {
         "en": ("{name}: {steps:,} steps of {batch} on {device}, {minutes:.1f} minutes of training; "
@@ -47,7 +187,7 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "fid_over_noise": {"en": "FID/noise", "es": "FID/ruido"},
     "entropy_bits": {"en": "entropy", "es": "entropía"},
-    "cond_acc": {"en": "cond. acc.", "es": "prec. cond."},
+    "cond_acc": {"en": "cond. acc.", "es": "exact. cond."},
     "floor_row": {"en": "real vs real ({n} + {n})", "es": "real frente a real ({n} + {n})"},
     "noise_row": {"en": "uniform noise", "es": "ruido uniforme"},
     "gan_table_note": {
@@ -144,11 +284,13 @@ def language() -> str:
     return _language
 
 
-def tr(key: str, **fields) -> str:
-    """The string ``key`` in the current language, with ``fields`` filled in (``str.format``)."""
+def tr(key: str, *, lang: Optional[str] = None, **fields) -> str:
+    """The string ``key`` in the current language (or ``lang``), with ``fields`` filled in
+    (``str.format``)."""
     try:
         entry = STRINGS[key]
     except KeyError:
         raise KeyError(f"no text {key!r} in gansrc.text.STRINGS") from None
-    return entry[_language].format(**fields) if fields else entry[_language]
+    template = entry[lang or _language]
+    return template.format(**fields) if fields else template
 

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .data.batches import to_uint8
+from .data.batches import to_hwc, to_uint8
 from .text import tr
 
 MAX_FIGURE_PIXELS = 1600  # the widest an image figure gets, whatever the image size (at the figure's dpi)
@@ -34,16 +34,26 @@ def fit_width(width: float, height: float, fixed: float = 0.0) -> tuple[float, f
 
 
 def image_grid(images: Tensor, nrow: int = 8, padding: int = 2, pad_value: int = 255) -> np.ndarray:
-    """A batch (N, C, H, W), uint8 or [-1, 1] floats, as one (H', W', C) uint8 array."""
-    from torchvision.utils import make_grid
+    """A batch (N, C, H, W), uint8 or [-1, 1] floats, as one (H', W', C) uint8 array.
 
+    The pixels of ``torchvision.utils.make_grid`` (``nrow`` images a row, ``padding`` pixels of
+    ``pad_value`` around each; one image alone is returned unpadded), without importing
+    torchvision, and channels last with grey kept as one channel (make_grid repeats it into RGB).
+    """
     if images.ndim != 4:
         raise ValueError(f"expected a batch (N, C, H, W), got shape {tuple(images.shape)}")
     u8 = images.detach().cpu() if images.dtype == torch.uint8 else to_uint8(images.cpu())
-    grid = make_grid(u8, nrow=nrow, padding=padding, pad_value=pad_value)
-    if u8.shape[1] == 1:
-        grid = grid[:1]  # make_grid repeats grey into RGB; keep one channel
-    return grid.permute(1, 2, 0).numpy()
+    n, c, h, w = u8.shape
+    if n == 1:
+        return u8[0].permute(1, 2, 0).numpy()
+    columns = min(nrow, n)
+    rows = -(-n // columns)
+    grid = torch.full((rows * (h + padding) + padding, columns * (w + padding) + padding, c), pad_value,
+                      dtype=torch.uint8)
+    for k, image in enumerate(u8.permute(0, 2, 3, 1)):
+        top, left = (k // columns) * (h + padding) + padding, (k % columns) * (w + padding) + padding
+        grid[top:top + h, left:left + w] = image
+    return grid.numpy()
 
 
 def show_images(images: Tensor, nrow: int = 8, title: Optional[str] = None, ax=None, scale: float = 0.6,
@@ -192,7 +202,7 @@ def show_row(images: Sequence[Tensor], titles: Optional[Sequence[str]] = None, h
     for image in images:
         image = image.detach().float().cpu()
         image = image[0] if image.ndim == 4 else image
-        arrays.append(image.numpy() if image.ndim == 2 else image.permute(1, 2, 0).clamp(0, 1).numpy())
+        arrays.append(image.numpy() if image.ndim == 2 else to_hwc(image.clamp(0, 1)))
     ratios = [a.shape[1] / a.shape[0] for a in arrays]
     fig, axes = plt.subplots(1, len(arrays), figsize=(height * sum(ratios) + 0.15 * len(arrays), height + (0.35 if titles else 0)),
                              gridspec_kw={"width_ratios": ratios}, squeeze=False)
@@ -265,18 +275,36 @@ def live_figure(controls: dict, draw: Callable[..., object]):
     return widgets.VBox([row, image, error])
 
 
-def digit_picker(trainer, n: int = 16, digit: int = 7):
+def digit_picker(model, n: int = 16, digit: int = 7):
     """Chapter 04's digit picker: a digit and a noise seed, and ``n`` samples of that digit drawn
-    from that seed by a conditional GAN ``trainer`` (its ``sample``, ``latent_dim``, ``num_classes``)."""
+    from that seed. ``model`` is a conditional generator (``latent_dim``, ``num_classes``; a
+    shipped one, for instance) or a conditional GAN trainer (its ``sample``)."""
     import ipywidgets as widgets
 
+    sample = getattr(model, "sample", None) or _conditional_sampler(model)
+    device = getattr(model, "device", None) or next(model.parameters()).device
+
     def draw(digit: int, seed: int):
-        z = torch.randn(n, trainer.latent_dim, generator=torch.Generator().manual_seed(seed)).to(trainer.device)
-        images = trainer.sample(z=z, labels=torch.full((n,), digit))
+        z = torch.randn(n, model.latent_dim, generator=torch.Generator().manual_seed(seed)).to(device)
+        images = sample(z=z, labels=torch.full((n,), digit))
         return show_images(images, nrow=n, title=tr("samples_of_digit", n=n, digit=digit))
 
-    return live_figure({"digit": widgets.Dropdown(options=list(range(trainer.num_classes)), value=digit, description=tr("digit")),
+    return live_figure({"digit": widgets.Dropdown(options=list(range(model.num_classes)), value=digit, description=tr("digit")),
                         "seed": widgets.IntSlider(value=0, min=0, max=100, description=tr("noise_seed"))}, draw)
+
+
+def _conditional_sampler(generator) -> Callable[..., Tensor]:
+    """``sample(z, labels)`` of a conditional generator: its images in eval mode, without gradients."""
+    @torch.no_grad()
+    def sample(z: Tensor, labels: Tensor) -> Tensor:
+        was_training = generator.training
+        generator.eval()
+        try:
+            return generator(z, labels.to(z.device)).float().cpu()
+        finally:
+            generator.train(was_training)
+
+    return sample
 
 
 def latent_sliders(generator, starts: Tensor, ends: Tensor, direction: Tensor, interpolate: Callable[[Tensor, Tensor, float], Tensor]):

@@ -5,7 +5,8 @@ import torch
 from PIL import Image
 
 from gansrc.data import (
-    ImageFolderError, TensorBatches, load_bundled_mnist, load_image_folder, load_mnist, read_idx, to_uint8,
+    ImageFolderError, TensorBatches, load_bundled_mnist, load_image_folder, load_mnist, read_idx, to_hwc, to_signed_float,
+    to_uint8,
 )
 
 
@@ -75,6 +76,22 @@ def test_batch_size_larger_than_data_is_a_clear_error():
 def test_uint8_round_trip():
     x = torch.randint(0, 256, (2, 3, 4, 4), dtype=torch.uint8)
     assert torch.equal(to_uint8(x.float() / 127.5 - 1), x)
+
+
+def test_conversions_between_the_three_ranges_and_the_two_layouts():
+    x = torch.randint(0, 256, (2, 3, 4, 5), dtype=torch.uint8)
+    signed = to_signed_float(x)
+    assert signed.min() >= -1 and signed.max() <= 1 and torch.allclose(signed, x.float() / 255 * 2 - 1)
+    assert torch.equal(to_uint8(signed), x)
+    assert torch.equal(to_uint8(torch.tensor([-3.0, 3.0])), torch.tensor([0, 255], dtype=torch.uint8))  # clamped
+    batch, one = to_hwc(x), to_hwc(x[0])
+    assert batch.shape == (2, 4, 5, 3) and one.shape == (4, 5, 3) and batch.dtype.name == "uint8"
+    assert (one[1, 2] == x[0, :, 1, 2].numpy()).all()  # the same pixel, its channels last
+    grey = to_hwc(x[:, :1])
+    assert grey.shape == (2, 4, 5) and (grey[1] == x[1, 0].numpy()).all()  # one channel dropped
+    assert to_hwc(signed.requires_grad_()).dtype.name == "float32"  # detached, values kept
+    with pytest.raises(ValueError, match="got shape"):
+        to_hwc(x[0, 0])
 
 
 def _save(path, mode="RGB", size=(40, 30), color=(200, 10, 10)):

@@ -72,6 +72,20 @@ def test_image_grid_shape():
     assert len(fig.axes) == 2
 
 
+@pytest.mark.parametrize("n, channels, nrow, padding", [(16, 1, 4, 2), (7, 3, 3, 1), (5, 1, 8, 2), (1, 1, 8, 2),
+                                                       (1, 3, 8, 2), (6, 3, 2, 0)])
+def test_image_grid_has_the_pixels_of_make_grid(n, channels, nrow, padding):
+    from torchvision.utils import make_grid
+
+    images = torch.randint(0, 256, (n, channels, 5, 6), dtype=torch.uint8)
+    grid = viz.image_grid(images, nrow=nrow, padding=padding, pad_value=255)
+    expected = make_grid(images, nrow=nrow, padding=padding, pad_value=255)[:channels]
+    assert grid.shape == expected.permute(1, 2, 0).shape
+    assert (grid == expected.permute(1, 2, 0).numpy()).all()
+    floats = viz.image_grid(images.float() / 127.5 - 1, nrow=nrow, padding=padding)
+    assert (floats == grid).all()  # [-1, 1] floats are converted the same way
+
+
 def test_feature_distances_reused_give_the_same_scores_as_fresh_ones():
     """The real features are computed once and kept: scoring two batches in turn must give
     exactly what two separate fid_kid calls give."""

@@ -206,6 +206,21 @@ def test_load_trained_refuses_a_record_that_is_not_one(shipped, tmp_path):
         load_trained(r.name, folder)
 
 
+@pytest.mark.parametrize("name", ["pix2pix", "cyclegan"])
+def test_a_translation_model_is_scored_on_its_recipe_s_held_out_data_whatever_its_batch(name, tmp_path):
+    from gansrc.trained import pages
+
+    r = recipe(name).tiny()
+    assert r.batch_size > 1  # the evaluation task builds one training image only: batches of one
+    train_tiny(r, tmp_path)
+    model = load_trained(name, tmp_path / "shipped")
+    task = pages.evaluation_task(model)
+    held = task.test_pairs if r.kind == "pix2pix" else task.test_set
+    assert len(held.a) == model.record["metrics"]["n_test"] < recipe(name).task_options["n_test"]
+    if r.kind == "pix2pix":  # pix2pix's scores need no judge: they compare with the true masks
+        assert pages.scores(model, None, task) == pytest.approx(model.record["metrics"], abs=1e-3)
+
+
 # ----------------------------------------------------------------------------- what ships
 def test_every_shipped_model_loads_against_its_record_and_its_current_recipe():
     folder = trained_dir()
@@ -290,8 +305,9 @@ def test_the_chapter_line_and_table_come_from_the_shipped_model(shipped, capsys)
     line = pages.describe(model)
     assert line.startswith(f"{r.name}: 2 steps of {r.batch_size} on CPU") and record["date"][:10] in line
     judge = load_classifier()
-    table = pages.gan_table([model], judge, names=["tiny DCGAN"])
+    table = pages.gan_table([model], judge, names=["tiny DCGAN, with a name too long for 26"])
     out = capsys.readouterr().out
+    assert len({len(line) for line in out.splitlines()[:-1]}) == 1  # the columns line up under long labels
     live = table[r.name]
     # the page measures what the record measured, from the float16 weights: equal to a few digits
     assert live["fid"] == pytest.approx(record["metrics"]["fid"], rel=1e-2)

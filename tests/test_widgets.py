@@ -18,6 +18,7 @@ matplotlib.use("Agg")
 from PIL import Image  # noqa: E402
 
 from gansrc import losses, viz  # noqa: E402
+from gansrc.text import tr  # noqa: E402
 from gansrc.data import TensorBatches  # noqa: E402
 from gansrc.models import ConditionalDiscriminator, ConditionalGenerator, MLPGenerator  # noqa: E402
 from gansrc.train import GANTrainer  # noqa: E402
@@ -126,6 +127,22 @@ def test_an_error_while_redrawing_is_shown_and_raised():
     assert error.value == "" and bytes(image.value) != before
 
 
+def test_digit_picker_draws_from_a_bare_conditional_generator(cgan):
+    """The chapter's picker draws from a shipped generator, without a trainer: its images in eval mode."""
+    generator = cgan.generator.train()
+    controls, image, error = parts(viz.digit_picker(generator, n=4, digit=2))
+    assert list(controls["digit"].options) == list(range(10)) and generator.training  # mode restored
+    before = bytes(image.value)
+    z = torch.randn(4, 6, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        wanted = viz.figure_png(viz.show_images(generator.eval()(z, torch.full((4,), 2)), nrow=4,
+                                                title=tr("samples_of_digit", n=4, digit=2)))
+    generator.train()
+    assert before == wanted  # eval mode: the batch norm's running averages, not the batch's
+    controls["digit"].value = 5
+    assert bytes(image.value) != before and error.value == ""
+
+
 def test_interactive_shows_the_widget_unless_the_build_is_static(cgan, monkeypatch):
     shown = []
     monkeypatch.setattr("IPython.display.display", shown.append)
@@ -157,7 +174,7 @@ def run_widget_cell(source: str, names: dict, monkeypatch):
 
 
 def test_chapter_04s_picker_cell_shows_a_live_picker(cgan, monkeypatch):
-    box = run_widget_cell(chapter_cell("04_conditional_gan", "viz.digit_picker("), {"cgan": cgan, "run": SimpleNamespace(device=cgan.device)}, monkeypatch)
+    box = run_widget_cell(chapter_cell("04_conditional_gan", "viz.digit_picker("), {"concat": SimpleNamespace(generator=cgan.generator)}, monkeypatch)
     controls, image, error = parts(box)
     before = bytes(image.value)
     controls["digit"].value = 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Callable, Optional
 
+import numpy as np
 import torch
 
 
@@ -22,6 +23,17 @@ def to_signed_float(images: torch.Tensor) -> torch.Tensor:
 def to_uint8(images: torch.Tensor) -> torch.Tensor:
     """Float images in [-1, 1] back to uint8 in [0, 255] (clamped)."""
     return ((images.detach().float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+
+
+def to_hwc(images: torch.Tensor) -> np.ndarray:
+    """PyTorch's channels-first images as the channels-last NumPy array that matplotlib's
+    ``imshow``, PIL and scikit-image take: (C, H, W) -> (H, W, C), a batch (N, C, H, W) ->
+    (N, H, W, C). One grey channel is dropped, (H, W) or (N, H, W), as ``imshow`` wants it
+    (it refuses (H, W, 1)). Values and dtype are kept; the result is on the CPU, detached."""
+    if images.ndim not in (3, 4):
+        raise ValueError(f"expected (C, H, W) or (N, C, H, W) images, got shape {tuple(images.shape)}")
+    array = images.detach().cpu().movedim(-3, -1)
+    return (array[..., 0] if array.shape[-1] == 1 else array).numpy()
 
 
 def check_image_values(images: torch.Tensor, what: str = "images") -> None:

@@ -11,6 +11,7 @@ from typing import Iterable, Optional
 import numpy as np
 import torch
 
+from ..text import tr
 from .decode import ImageFolderError, decode_image, image_array
 from .mnist import ImageSet
 
@@ -70,7 +71,7 @@ def load_image_folder(folder: Path, size: int, channels: int = 3, skip_other_fil
     from ..runtime import progress as bar
 
     paths = list_images(folder, skip_other_files=skip_other_files)
-    it = bar(paths, desc=f"decoding {Path(folder).name}", unit="img") if progress else paths
+    it = bar(paths, desc=tr("decoding", name=Path(folder).name), unit="img") if progress else paths
     arrays = [load_image(p, size, channels) for p in it]
     images = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).contiguous()
-    return ImageSet(images, None, f"{len(paths)} images from {folder}")
+    return ImageSet(images, None, tr("folder_images", n=len(paths), folder=folder))

@@ -15,6 +15,7 @@ import torch
 
 from ..downloads import download_errors, failure_reason
 from ..runtime import data_dir, runs_dir
+from ..text import tr
 
 # md5 of the bundled files (data/README.md lists them with their licence).
 BUNDLED_MD5 = {
@@ -25,7 +26,12 @@ BUNDLED_MD5 = {
 
 @dataclass
 class ImageSet:
-    """Images as one uint8 tensor (N, C, H, W) plus optional integer labels (N,)."""
+    """Images as one uint8 tensor (N, C, H, W) plus optional integer labels (N,).
+
+    ``source`` says where they came from, in the chapter's language, except for MNIST and
+    Fashion-MNIST: theirs stays English ("full MNIST train set ..." or "bundled ..."), because
+    chapters test ``source.startswith("full")``; their loaders print it in the chapter's language.
+    """
 
     images: torch.Tensor
     labels: Optional[torch.Tensor]
@@ -83,8 +89,21 @@ def load_bundled_mnist(folder: Optional[Path] = None, verify: bool = True) -> Im
     return ImageSet(
         torch.from_numpy(images.copy()).unsqueeze(1),
         torch.from_numpy(labels.astype(np.int64)),
-        "bundled MNIST test set (10,000 images)",
+        _describe(None, False, len(images), lang="en"),
     )
+
+
+def _describe(split: Optional[str], fashion: bool, n: int, lang: Optional[str] = None) -> str:
+    """The words for an MNIST set: the full ``split`` set (None: the bundled test set)."""
+    if split is None:
+        return tr("mnist_bundled", lang=lang, n=n)
+    return tr("mnist_full", lang=lang, name="Fashion-MNIST" if fashion else "MNIST",
+              split=tr(f"split_{split}", lang=lang), n=n)
+
+
+def _said(result: ImageSet, split: str, fashion: bool) -> str:
+    """``result.source`` (English) in the chapter's language."""
+    return _describe(split if result.source.startswith("full") else None, fashion, len(result))
 
 
 def _download_full_mnist(split: str, root: Path, fashion: bool = False) -> ImageSet:
@@ -94,7 +113,7 @@ def _download_full_mnist(split: str, root: Path, fashion: bool = False) -> Image
     return ImageSet(
         ds.data.unsqueeze(1).clone(),
         ds.targets.clone().long(),
-        f"full {'Fashion-MNIST' if fashion else 'MNIST'} {split} set ({len(ds.data):,} images)",
+        _describe(split, fashion, len(ds.data), lang="en"),
     )
 
 
@@ -121,9 +140,9 @@ def load_mnist(split: str = "train", download: bool = True, root: Optional[Path]
     if result is None:
         result = load_bundled_mnist()
         if verbose and download:
-            print(f"Full MNIST could not be downloaded ({reason}); using the {result.source}.")
+            print(tr("mnist_fallback", reason=reason, what=_said(result, split, False)))
     if verbose:
-        print(f"MNIST: {result.source}.")
+        print(tr("mnist_used", what=_said(result, split, False)))
     return result
 
 
@@ -141,7 +160,7 @@ def load_fashion_mnist(split: str = "train", download: bool = True, root: Option
     if result is None:
         result = load_bundled_mnist()
         if verbose:
-            print(f"Fashion-MNIST is not available offline ({reason}); using the {result.source} instead.")
+            print(tr("fashion_fallback", reason=reason, what=_said(result, split, True)))
     if verbose:
-        print(f"Images: {result.source}.")
+        print(tr("images_used", what=_said(result, split, True)))
     return result

@@ -19,6 +19,7 @@ from torch import Tensor
 
 from ..downloads import DownloadError, download_errors, failure_reason, fetch, safe_extract
 from ..runtime import runs_dir
+from ..text import tr
 from .decode import decode_image
 from .folders import ImageFolderError, list_images
 
@@ -51,7 +52,7 @@ class PairedSet:
 
     def reversed(self) -> "PairedSet":
         """The same pairs in the other direction (targets become inputs)."""
-        return PairedSet(self.b, self.a, self.source + " (reversed)")
+        return PairedSet(self.b, self.a, self.source + tr("reversed"))
 
     def subset(self, index) -> "PairedSet":
         return PairedSet(self.a[index], self.b[index], self.source)
@@ -123,7 +124,7 @@ def load_paired_folder(
         elif halves[0][-1].shape[:2] != first_shape:
             raise ImageFolderError(f"{path} has halves of {halves[0][-1].shape[1]}x{halves[0][-1].shape[0]} pixels but {first_path} of {first_shape[1]}x{first_shape[0]}; pass size= to resize them all.")
     a, b = (torch.from_numpy(np.stack(h)).permute(0, 3, 1, 2).contiguous() for h in halves)
-    pairs = PairedSet(a, b, f"{len(a)} {split} pairs from {root}")
+    pairs = PairedSet(a, b, tr("pairs_from", n=len(a), split=split, root=root))
     return pairs if direction == "AtoB" else pairs.reversed()
 
 
@@ -181,5 +182,5 @@ def fetch_dataset(name: str, url: str, download: bool, fallback: Path, expect: s
         return target
     except download_errors() as exc:  # no network, a moved mirror, a broken archive
         reason = failure_reason(exc)
-        print(f"The {name} data set could not be downloaded ({reason}); using {fallback.name} instead.")
+        print(tr("dataset_fallback", name=name, reason=reason, fallback=fallback.name))
         return fallback

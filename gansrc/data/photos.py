@@ -18,6 +18,7 @@ import torch.nn.functional as F
 
 from ..downloads import download_errors, failure_reason
 from ..runtime import progress, runs_dir
+from ..text import tr
 from .mnist import ImageSet
 
 PHOTOS = ("chelsea", "coffee", "astronaut", "rocket", "retina", "immunohistochemistry", "hubble_deep_field")
@@ -59,7 +60,7 @@ def load_photo_patches(size: int = 64, n: int = 2048, seed: int = 0) -> ImageSet
         small = F.interpolate(crop, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
         patches[i] = small[0]
     images = patches.round_().clamp_(0, 255).to(torch.uint8)
-    return ImageSet(images, labels, f"{n:,} patches of scikit-image's sample photos ({', '.join(PHOTOS)})")
+    return ImageSet(images, labels, tr("photo_patches", n=n, names=", ".join(PHOTOS)))
 
 
 def _download_celeba(size: int, root: Path, max_images: Optional[int]) -> ImageSet:
@@ -68,7 +69,7 @@ def _download_celeba(size: int, root: Path, max_images: Optional[int]) -> ImageS
     ds = CelebA(str(root), split="train", target_type=[], download=True)
     n = len(ds) if max_images is None else min(max_images, len(ds))
     images = torch.empty(n, 3, size, size, dtype=torch.uint8)
-    for i in progress(range(n), desc="decoding CelebA", unit="img"):
+    for i in progress(range(n), desc=tr("decoding", name="CelebA"), unit="img"):
         img, _ = ds[i]
         img = img.convert("RGB")
         w, h = img.size                                            # 178 x 218: resize the short side, crop the centre
@@ -77,7 +78,7 @@ def _download_celeba(size: int, root: Path, max_images: Optional[int]) -> ImageS
         w, h = img.size
         left, top = (w - size) // 2, (h - size) // 2
         images[i] = torch.from_numpy(np.array(img.crop((left, top, left + size, top + size)))).permute(2, 0, 1)
-    return ImageSet(images, None, f"CelebA faces ({n:,} of the {len(ds):,} training images, {size}x{size})")
+    return ImageSet(images, None, tr("celeba_faces", n=n, total=len(ds), size=size))
 
 
 def load_celeba(size: int = 64, download: bool = True, max_images: Optional[int] = 60_000, root: Optional[Path] = None, verbose: bool = True) -> ImageSet:
@@ -97,7 +98,7 @@ def load_celeba(size: int = 64, download: bool = True, max_images: Optional[int]
     if result is None:
         result = load_photo_patches(size)
         if verbose and download:
-            print(f"CelebA could not be downloaded ({reason}); using {result.source}.")
+            print(tr("celeba_fallback", reason=reason, what=result.source))
     if verbose:
-        print(f"Colour images: {result.source}.")
+        print(tr("colour_images", what=result.source))
     return result

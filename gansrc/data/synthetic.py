@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ..text import tr
 from .paired import PairedSet
 
 # Colour photographs that ship inside scikit-image (no download needed).
@@ -118,4 +119,4 @@ def digit_scenes(
             window.mul_(1 - ink).add_(ink * colour[:, None, None])
             masks[i, :, y: y + side, x: x + side] |= stroke
         photos[i] = canvas
-    return PairedSet(photos.round().clamp(0, 255).to(torch.uint8), masks.to(torch.uint8) * 255, f"{n} digit scenes ({size}x{size}, seed {seed})")
+    return PairedSet(photos.round().clamp(0, 255).to(torch.uint8), masks.to(torch.uint8) * 255, tr("digit_scenes", n=n, size=size, seed=seed))

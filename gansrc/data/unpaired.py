@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ..text import tr
 from .batches import TensorBatches, to_signed_float
 from .folders import ImageFolderError, list_images, load_image
 from .paired import fetch_dataset
@@ -51,7 +52,7 @@ class UnpairedSet:
 
     def reversed(self) -> "UnpairedSet":
         """The same domains with A and B swapped."""
-        return UnpairedSet(self.b, self.a, self.labels_b, self.labels_a, self.source + " (reversed)")
+        return UnpairedSet(self.b, self.a, self.labels_b, self.labels_a, self.source + tr("reversed"))
 
 
 class UnpairedBatches:
@@ -113,7 +114,7 @@ def load_unpaired_folder(root: Path, split: str = "train", size: Optional[int] =
             "The CycleGAN layout is root/trainA, root/trainB, root/testA, root/testB."
         )
     a, b = (_load_domain(f, size, channels) for f in folders)
-    return UnpairedSet(a, b, source=f"{split}: {len(a)} images in A, {len(b)} in B, from {root}")
+    return UnpairedSet(a, b, source=tr("unpaired_from", split=split, n_a=len(a), n_b=len(b), root=root))
 
 
 def save_unpaired_folder(data: UnpairedSet, root: Path, split: str = "train") -> Path:
@@ -179,4 +180,4 @@ def unpaired_digits(
     idx_a, idx_b = order[:n_a], order[n_a: n_a + n_b]
     scenes = digit_scenes(n_a, digits[idx_a], size=size, digit_scale=(1.0, 1.0), textures=textures, seed=seed, in_order=True)
     return UnpairedSet(scenes.a, plain_digits(digits[idx_b], size), labels[idx_a].clone(), labels[idx_b].clone(),
-                       f"{n_a} coloured and {n_b} plain digits from disjoint MNIST images ({size}x{size}, seed {seed})")
+                       tr("unpaired_digits", n_a=n_a, n_b=n_b, size=size, seed=seed))

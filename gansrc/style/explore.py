@@ -10,10 +10,12 @@ from typing import Optional, Sequence
 import matplotlib.pyplot as plt
 from torch import Tensor
 
+from ..data.batches import to_hwc
+from ..text import tr
 from .features import FeatureExtractor
 from .optimize import SEED_CONTENT_WEIGHT, SEED_STYLE_WEIGHTS, SEED_TV_WEIGHT, StyleObjective, Synthesis, optimize_image
 
-PARAMETERS = {"content_weight": "content weight", "style_scale": "style weights x", "tv_weight": "TV weight"}
+PARAMETERS = ("content_weight", "style_scale", "tv_weight")  # each one's label: tr(name)
 
 
 def run_setting(extractor: FeatureExtractor, content: Tensor, style: Tensor, content_weight: float = SEED_CONTENT_WEIGHT,
@@ -42,13 +44,13 @@ def weight_grid(extractor: FeatureExtractor, content: Tensor, style: Tensor, row
         for j, cv in enumerate(col_values):
             result = run_setting(extractor, content, style, steps=steps, method=method, **{**fixed, row_name: rv, col_name: cv})
             ax = axes[i, j]
-            ax.imshow(result.image[0].permute(1, 2, 0).numpy())
+            ax.imshow(to_hwc(result.image[0]))
             ax.set_xticks([])
             ax.set_yticks([])
             if i == 0:
-                ax.set_title(f"{PARAMETERS[col_name]} {cv:g}", fontsize=10)
+                ax.set_title(f"{tr(col_name)} {cv:g}", fontsize=10)
             if j == 0:
-                ax.set_ylabel(f"{PARAMETERS[row_name]} {rv:g}", fontsize=10)
+                ax.set_ylabel(f"{tr(row_name)} {rv:g}", fontsize=10)
     if title:
         fig.suptitle(title)
     fig.tight_layout()
@@ -63,9 +65,9 @@ def weight_sliders(extractor: FeatureExtractor, content: Tensor, style: Tensor, 
     style_kw = dict(continuous_update=False, readout_format=".2g", style={"description_width": "initial"},
                     layout=widgets.Layout(width="420px"))
     sliders = {
-        "content_weight": widgets.FloatLogSlider(value=SEED_CONTENT_WEIGHT, base=10, min=-4, max=1, step=0.25, description="content weight", **style_kw),
-        "style_scale": widgets.FloatLogSlider(value=1.0, base=10, min=-3, max=2, step=0.25, description="style weights x", **style_kw),
-        "tv_weight": widgets.FloatLogSlider(value=SEED_TV_WEIGHT, base=10, min=-4, max=1, step=0.25, description="TV weight", **style_kw),
+        "content_weight": widgets.FloatLogSlider(value=SEED_CONTENT_WEIGHT, base=10, min=-4, max=1, step=0.25, description=tr("content_weight"), **style_kw),
+        "style_scale": widgets.FloatLogSlider(value=1.0, base=10, min=-3, max=2, step=0.25, description=tr("style_scale"), **style_kw),
+        "tv_weight": widgets.FloatLogSlider(value=SEED_TV_WEIGHT, base=10, min=-4, max=1, step=0.25, description=tr("tv_weight"), **style_kw),
     }
     output = widgets.Output()
 
@@ -74,12 +76,12 @@ def weight_sliders(extractor: FeatureExtractor, content: Tensor, style: Tensor, 
         with output:
             output.clear_output(wait=True)
             fig, ax = plt.subplots(figsize=(5, 5 * content.shape[-2] / content.shape[-1]))
-            ax.imshow(result.image[0].permute(1, 2, 0).numpy())
+            ax.imshow(to_hwc(result.image[0]))
             ax.set_axis_off()
             final = result.final()
-            ax.set_title(f"content {final['content']:.3g} | style {final['style']:.3g} | TV {final['tv']:.3g}", fontsize=9)
+            ax.set_title(tr("style_losses", content=final["content"], style=final["style"], tv=final["tv"]), fontsize=9)
             plt.show()
 
     widgets.interactive_output(redraw, sliders)
-    return widgets.VBox([widgets.HTML(f"<b>Style transfer, {steps} steps per setting</b> (release a slider to recompute)"),
+    return widgets.VBox([widgets.HTML(tr("style_sliders", steps=steps)),
                          *sliders.values(), output])

@@ -21,10 +21,10 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..downloads import download_errors
+from ..text import tr
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-FALLBACK_NAME = "random multi-scale network"
 RANDOM_GAINS = (4.0, 10.0, 25.6, 47.6)  # 4 * (20000 / w) ** 0.25 for w = 20000, 500, 12, 1 (rounded)
 
 
@@ -142,7 +142,7 @@ class RandomMultiScale(FeatureExtractor):
         self.layer_names = tuple(f"scale{k}" for k in range(scales))
         self.content_layer = self.layer_names[min(1, scales - 1)]
         self.style_layers = self.layer_names
-        self.name, self.pretrained = FALLBACK_NAME, False
+        self.name, self.pretrained = tr("random_multiscale"), False
         self.freeze()
 
     def forward(self, x: Tensor, layers: Sequence[str]) -> dict[str, Tensor]:
@@ -234,9 +234,10 @@ def load_extractor(backbone: str = "squeezenet1_1", download: bool = True, weigh
             model = _torchvision_model(backbone, pretrained=True)
             return _from_model(backbone, model, True, average_pooling).to(device)
         except download_errors() as exc:  # no network, a proxy, a corrupt cache: fall back, do not stop the chapter
-            reason = f"could not load pretrained {backbone} weights ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
+            first = str(exc).splitlines()[0] if str(exc) else ""
+            reason = tr("backbone_failed", backbone=backbone, error=f"{type(exc).__name__}: {first}")
     else:
-        reason = f"pretrained {backbone} weights are not downloaded in smoke mode"
+        reason = tr("backbone_not_downloaded", backbone=backbone)
     if verbose:
-        print(f"{reason}: using a {FALLBACK_NAME} with random weights instead (Ustyuzhaninov et al. 2017).")
+        print(tr("backbone_fallback", reason=reason, name=tr("random_multiscale")))
     return RandomMultiScale().to(device)

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..downloads import download_errors
+from ..text import tr
 from .features import normalize
 
 VOC_CLASSES = ("__background__", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair", "cow",
@@ -26,7 +27,7 @@ def load_segmenter(download: bool = True, device: torch.device | str = "cpu", ve
     when they are not downloaded (smoke mode) or cannot be loaded."""
     if not download:
         if verbose:
-            print("segmentation network not downloaded in smoke mode: no network masks.")
+            print(tr("segmenter_smoke"))
         return None
     try:
         from torchvision.models.segmentation import deeplabv3_mobilenet_v3_large
@@ -34,7 +35,7 @@ def load_segmenter(download: bool = True, device: torch.device | str = "cpu", ve
         model = deeplabv3_mobilenet_v3_large(weights="DEFAULT")
     except download_errors() as exc:  # no network, a proxy, a corrupt cache
         if verbose:
-            print(f"could not load the segmentation network ({type(exc).__name__}): no network masks.")
+            print(tr("segmenter_failed", error=type(exc).__name__))
         return None
     return model.to(device).eval().requires_grad_(False)
 

@@ -15,6 +15,7 @@ from typing import Any, Callable, Optional
 import torch
 
 from ..files import atomic_save
+from ..text import tr
 
 _NAME = re.compile(r"^ckpt-(\d{8})\.pt$")
 
@@ -112,7 +113,7 @@ class CheckpointDir:
             except CheckpointMismatchError:
                 raise  # another architecture or run: every older file would be one too
             except CheckpointError as exc:
-                print(f"Skipping damaged checkpoint: {exc}")
+                print(tr("skipping_damaged", error=exc))
         return None
 
 

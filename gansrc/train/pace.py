@@ -12,6 +12,8 @@ from typing import Callable, Optional
 
 import torch
 
+from ..text import tr
+
 _budget: Optional[float] = None  # None: off (smoke mode, tests); else the budget the chapter runs at
 BUDGETS = (0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001)
 QUIET_BELOW_S = 300.0  # runs shorter than five minutes say nothing
@@ -27,10 +29,10 @@ def announce(budget: Optional[float]) -> None:
 def duration(seconds: float) -> str:
     """``seconds`` in words a reader plans with: "40 minutes", "3.5 hours", "2 days"."""
     if seconds < 5400:
-        return f"{max(1, round(seconds / 60))} minutes"
+        return tr("minutes", n=max(1, round(seconds / 60)))
     if seconds < 48 * 3600:
-        return f"{seconds / 3600:.1f} hours"
-    return f"{seconds / 86400:.1f} days"
+        return tr("hours", n=seconds / 3600)
+    return tr("days", n=seconds / 86400)
 
 
 def forecast(seconds_per_step: float, steps_left: int, budget: float = 1.0) -> str:
@@ -38,11 +40,8 @@ def forecast(seconds_per_step: float, steps_left: int, budget: float = 1.0) -> s
     eta = seconds_per_step * steps_left
     per_budget = eta / budget  # the time the whole run (budget 1) would take
     suggested = next((b for b in BUDGETS if b < budget and per_budget * b <= TARGET_S), BUDGETS[-1])
-    return (f"About {duration(eta)} on this CPU: {seconds_per_step:.2g} s per step, measured on the steps just "
-            f"run, for {steps_left:,} steps to go. To see this chapter work in minutes, set SMOKE = True in its "
-            f"parameters cell (reduced settings); BUDGET = {suggested:g} keeps the full settings and runs "
-            f"{suggested:.1%} of every training length (this run: about {duration(per_budget * suggested)}). "
-            "A GPU runtime (Colab) runs it many times faster.")
+    return tr("forecast", eta=duration(eta), per_step=seconds_per_step, steps=steps_left, budget=suggested,
+              budget_eta=duration(per_budget * suggested))
 
 
 class Pace:

@@ -24,6 +24,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Optional
 
+from ..text import tr
+
 LOCK_NAME = ".lock"
 STALE_AFTER = 600.0  # seconds without a heartbeat after which another host's lock is abandoned
 _HEARTBEAT_EVERY = 30.0
@@ -66,17 +68,17 @@ class RunLock:
         try:
             age = time.time() - self.path.stat().st_mtime
         except FileNotFoundError:
-            return "it is gone"
+            return tr("lock_gone")
         if not info:
-            return "it is unreadable" if age > 5.0 else None
+            return tr("lock_unreadable") if age > 5.0 else None
         if info.get("host") == socket.gethostname():
             pid = int(info.get("pid", -1))
             if pid == os.getpid():  # a notebook runs one fit at a time: an earlier, interrupted one left it
-                return "it was left by an earlier fit of this process"
+                return tr("lock_earlier_fit")
             if not _alive(pid):
-                return f"process {pid} is no longer running"
+                return tr("lock_dead", pid=pid)
         if age > STALE_AFTER:
-            return f"it was last refreshed {age / 60:.0f} minutes ago"
+            return tr("lock_old", minutes=age / 60)
         return None
 
     def acquire(self) -> None:
@@ -103,8 +105,8 @@ class RunLock:
                         "overwrite and resume each other's checkpoints. Wait for it to finish, stop it, or give this "
                         f"run another checkpoint_dir. If that run is really gone, delete {self.path}."
                     ) from None
-                print(f"Taking over the lock of {self.folder} left by process {holder.get('pid')} on "
-                      f"{holder.get('host')!r} ({reason}).")
+                print(tr("lock_taken_over", folder=self.folder, pid=holder.get("pid"), host=holder.get("host"),
+                         reason=reason))
                 self.path.unlink(missing_ok=True)
                 continue
             except PermissionError as exc:

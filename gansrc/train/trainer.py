@@ -16,6 +16,7 @@ from torch import Tensor, nn
 from .. import losses as L
 from ..data.batches import TensorBatches, to_uint8
 from ..runtime import kept_checkpoints, progress
+from ..text import tr
 from .checkpoint import CheckpointDir, CheckpointError, CheckpointMismatchError, check_trainer_state
 from .diagnostics import TrainingDiagnostics
 from .pace import Pace
@@ -108,7 +109,7 @@ class Trainer:
                              checkpoint_every=checkpoint_every, keep_last=keep_last, keep_done=keep_done,
                              device=self.device.type)
         self._lock: Optional[RunLock] = None
-        self._interrupted: Optional[str] = None
+        self._interrupted: Optional[tuple[str, int]] = None  # the exception's name and the step
 
     # ------------------------------------------------------------------ to override
     def train_step(self) -> dict[str, Tensor]:
@@ -150,7 +151,7 @@ class Trainer:
             try:  # an interruption here can only be refused next time, not repaired
                 return self._loop(steps, show_progress)
             except BaseException as exc:
-                self._interrupted = f"{type(exc).__name__} after step {self.step}"
+                self._interrupted = (type(exc).__name__, self.step)
                 raise
         self._lock = RunLock(self.checkpoints.folder) if self.writes_checkpoints() else None
         if self._lock is not None:
@@ -167,7 +168,7 @@ class Trainer:
             except CheckpointMismatchError:
                 raise  # refused before anything was loaded: this trainer is as it was
             except BaseException as exc:
-                self._interrupted = f"{type(exc).__name__} after step {self.step}"
+                self._interrupted = (type(exc).__name__, self.step)
                 raise
         finally:
             if self._lock is not None:
@@ -181,15 +182,15 @@ class Trainer:
     def _continue_after_interrupt(self) -> None:
         if self._interrupted is None:
             return
+        name, step = self._interrupted
         if self.checkpoints is None or not self.checkpoints.paths():
             raise InterruptedRunError(
-                f"The last fit() stopped in the middle of training ({self._interrupted}), so this trainer's weights "
+                f"The last fit() stopped in the middle of training ({name} after step {step}), so this trainer's weights "
                 "and optimiser state may be those of half a step, and there is no checkpoint to go back to. Run the "
                 "cell that builds the trainer again to start afresh; with checkpoint_dir set, fit() after an "
                 "interruption continues exactly from the last checkpoint."
             )
-        print(f"The last fit() stopped in the middle of training ({self._interrupted}): going back to the last "
-              "checkpoint so that the run stays exact.")
+        print(tr("interrupted_resume", why=tr("interrupted_after", error=name, step=step)))
         self.resume()
         self._interrupted = None
 
@@ -339,8 +340,7 @@ class Trainer:
             self.rng.set_state(state["rng"]["trainer"])
         else:  # a GPU generator's state means nothing to a CPU one: same weights, new noise
             self.rng.manual_seed(int(state["step"]))
-            print(f"{source} was written on {state['rng']['device']}, this run is on {self.device.type}: "
-                  "training continues from the saved weights, with fresh noise.")
+            print(tr("other_device", source=source, saved=state["rng"]["device"], device=self.device.type))
         if "cuda" in state["rng"] and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(state["rng"]["cuda"])
         self.step = int(state["step"])
@@ -373,10 +373,9 @@ class Trainer:
             self.rng.manual_seed(self.settings["seed"])  # the new seed's noise from here on
         self._resumed_from = path
         if changes:
-            print(f"Resumed from {path} (step {self.step}), with settings changed since that checkpoint, used from "
-                  f"now on: {'; '.join(changes)}.")
+            print(tr("resumed_changed", path=path, step=self.step, changes="; ".join(changes)))
         else:
-            print(f"Resumed from {path} (step {self.step}).")
+            print(tr("resumed", path=path, step=self.step))
         return True
 
     def _apply_learning_rate(self, old: Optional[float]) -> None:

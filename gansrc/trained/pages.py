@@ -38,10 +38,11 @@ def trained_recipe(model: TrainedModel) -> Recipe:
 
 
 def evaluation_task(model: TrainedModel) -> Task:
-    """The held-out data ``model`` is scored on (the training images are not built beyond one)."""
+    """The held-out data ``model`` is scored on (the training images are not built beyond one,
+    in batches of one)."""
     rec = trained_recipe(model)
     if rec.kind != "gan":
-        rec = dataclasses.replace(rec, task_options={**rec.task_options, "n_train": 1})
+        rec = dataclasses.replace(rec, batch_size=1, task_options={**rec.task_options, "n_train": 1})
     return build_task_for(rec, torch.device("cpu"))
 
 
@@ -68,17 +69,18 @@ def gan_table(models: Sequence[TrainedModel], judge: nn.Module, names: Optional[
         table[m.name] = gan_scores(m.generator, trained_recipe(m), task.held_out, judge, distances, noise_fid)
     names = list(names or [m.name for m in models])
     conditional = any("conditional_accuracy" in s for s in table.values())
-    head = f"{'':<26}{'FID':>8}{'KID':>9}{tr('fid_over_noise'):>12}{tr('entropy_bits'):>11}"
-    print(head + (f"{tr('cond_acc'):>11}" if conditional else ""))
     first = next(iter(table.values()))
     half = len(task.held_out) // 2
     rows = [(tr("floor_row", n=half), floor["fid"], floor["kid"], floor["fid"] / first["noise_fid"], None, None)]
     rows += [(label, s["fid"], s["kid"], s["fid_over_noise_fid"], s["class_entropy_bits"],
               s.get("conditional_accuracy")) for label, s in zip(names, table.values())]
     rows.append((tr("noise_row"), first["noise_fid"], None, 1.0, None, None))
+    width = max(26, 2 + max(len(row[0]) for row in rows))  # the labels' column (longer in Spanish)
+    head = f"{'':<{width}}{'FID':>8}{'KID':>9}{tr('fid_over_noise'):>12}{tr('entropy_bits'):>11}"
+    print(head + (f"{tr('cond_acc'):>13}" if conditional else ""))
     for label, fid, kid, ratio, entropy, acc in rows:
-        line = f"{label:<26}{fid:>8.2f}{_cell(kid, 9, '.4f')}{ratio:>12.3f}{_cell(entropy, 11, '.2f')}"
-        print(line + (_cell(acc, 11, '.3f') if conditional else ""))
+        line = f"{label:<{width}}{fid:>8.2f}{_cell(kid, 9, '.4f')}{ratio:>12.3f}{_cell(entropy, 11, '.2f')}"
+        print(line + (_cell(acc, 13, '.3f') if conditional else ""))
     print(tr("gan_table_note", n=first["n_samples"], half=half))
     return {"floor": floor, **table}
 
