@@ -29,6 +29,14 @@ class ClassifierFeatures(nn.Module):
     def forward(self, images: Tensor) -> Tensor:
         return self.classifier.features(to_signed_float(images))
 
+    def features_and_classes(self, images: Tensor) -> tuple[Tensor, Optional[Tensor]]:
+        """The features and the predicted classes of ``images`` from one pass (classes None for a
+        classifier without ``features_and_logits``)."""
+        if not hasattr(self.classifier, "features_and_logits"):
+            return self(images), None
+        features, logits = self.classifier.features_and_logits(to_signed_float(images))
+        return features, logits.argmax(1)
+
 
 class _Features(nn.Module):
     """What torchmetrics is given as its extractor: the features, already computed (passed through)."""
@@ -46,7 +54,9 @@ class FeatureDistances:
     fakes, on the classifier's features. The real features are computed once, so scoring a
     generator many times (``FIDTracker``) costs only the fakes; each image goes through the
     classifier once, for both distances. ``kid_subset_size`` is capped by
-    the number of real images and by ``n_fake``, the size of the batches that will be scored."""
+    the number of real images and by ``n_fake``, the size of the batches that will be scored.
+    After a call, ``fake_classes`` holds the classifier's predicted class of each fake (what
+    ``predict`` gives), read from the same pass as the features (None if it cannot tell)."""
 
     def __init__(self, real: Tensor, classifier: nn.Module, *, kid: bool = True, batch_size: int = 500,
                  kid_subset_size: int = 500, n_fake: Optional[int] = None, seed: int = 0) -> None:
@@ -65,15 +75,24 @@ class FeatureDistances:
                 warnings.simplefilter("ignore", UserWarning)
                 self.kid = KernelInceptionDistance(feature=features, subset_size=subset, normalize=True,
                                                    reset_real_features=False).to(self.device)
+        self.fake_classes: Optional[Tensor] = None
         self._update(real, real=True)
 
     @torch.no_grad()
     def _update(self, images: Tensor, real: bool) -> None:
+        classes = []
         for i in range(0, len(images), self.batch_size):
-            features = self.features(images[i: i + self.batch_size].to(self.device))
+            batch = images[i: i + self.batch_size].to(self.device)
+            if real:
+                features = self.features(batch)
+            else:
+                features, predicted = self.features.features_and_classes(batch)
+                classes.append(predicted)
             self.fid.update(features, real=real)
             if self.kid is not None:
                 self.kid.update(features, real=real)
+        if not real:
+            self.fake_classes = None if None in classes else torch.cat(classes).cpu()
 
     @torch.no_grad()
     def __call__(self, fake: Tensor) -> dict[str, float]:

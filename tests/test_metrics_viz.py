@@ -9,8 +9,8 @@ import torch
 matplotlib.use("Agg")
 
 from gansrc import metrics, viz  # noqa: E402
-from gansrc.data import load_bundled_mnist  # noqa: E402
-from gansrc.models import load_classifier  # noqa: E402
+from gansrc.data import load_bundled_mnist, to_signed_float  # noqa: E402
+from gansrc.models import load_classifier, predict  # noqa: E402
 
 DS = load_bundled_mnist()
 CLF = load_classifier()
@@ -204,3 +204,18 @@ def test_image_figures_stay_readable_at_every_image_size():
         rows = viz.show_image_rows([("a", DS.images[:10]), ("b", DS.images[10:20])])
         assert tuple(rows.get_size_inches()) == (0.9 * 10 * 28 / 32 + 1.2, 0.9 * 2 * 28 / 32)
         plt.close("all")
+
+
+def test_feature_distances_read_the_fakes_classes_from_the_same_pass():
+    """What gan_scores counts for the class histogram: the classes of the last fakes scored,
+    equal to what predict gives, and those of the next batch after another call."""
+    real, fake_a, fake_b = DS.images[:600], DS.images[600:1700], DS.images[1700:1900].flip(-1)
+    distances = metrics.FeatureDistances(real, CLF, kid=False)
+    assert distances.fake_classes is None
+    distances(fake_a)
+    assert torch.equal(distances.fake_classes, predict(CLF, fake_a))
+    distances(fake_b)
+    assert torch.equal(distances.fake_classes, predict(CLF, fake_b))
+    features, logits = CLF.features_and_logits(to_signed_float(fake_b[:50]))
+    assert torch.equal(features, CLF.features(to_signed_float(fake_b[:50])))
+    assert torch.equal(logits, CLF(to_signed_float(fake_b[:50])))

@@ -56,6 +56,11 @@ class MNISTClassifier(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.out(self.dropout(self._hidden(x)))
 
+    def features_and_logits(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``features(x)`` and ``forward(x)`` from one pass through the convolutions."""
+        hidden = self._hidden(x)
+        return hidden * self.feature_scale, self.out(self.dropout(hidden))
+
     @torch.no_grad()
     def calibrate_features(self, images: torch.Tensor) -> float:
         """Set ``feature_scale`` so that ``features`` of ``images`` (real digits) have unit RMS."""

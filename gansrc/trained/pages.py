@@ -63,7 +63,10 @@ def gan_table(models: Sequence[TrainedModel], judge: nn.Module, names: Optional[
     task = evaluation_task(models[0])
     floor = real_floor(task.held_out, judge)
     distances = FeatureDistances(task.held_out, judge, n_fake=len(task.held_out))
-    table = {m.name: gan_scores(m.generator, trained_recipe(m), task.held_out, judge, distances) for m in models}
+    table: dict = {}
+    for m in models:  # the noise is the same for every model: measured once
+        noise_fid = next(iter(table.values()))["noise_fid"] if table else None
+        table[m.name] = gan_scores(m.generator, trained_recipe(m), task.held_out, judge, distances, noise_fid)
     names = list(names or [m.name for m in models])
     conditional = any("conditional_accuracy" in s for s in table.values())
     first = next(iter(table.values()))

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from ..data import to_mnist_format, to_signed_float
-from ..metrics import FeatureDistances, class_histogram, histogram_entropy, segmentation_scores
+from ..metrics import FeatureDistances, histogram_entropy, segmentation_scores
 from ..models.classifier import accuracy, predict
 from ..train import translate
 from .recipes import Recipe
@@ -36,22 +36,26 @@ def generate(generator: nn.Module, n: int, latent_dim: int, labels: Optional[tor
 
 
 def gan_scores(generator: nn.Module, recipe: Recipe, held_out: torch.Tensor, judge: nn.Module,
-               distances: Optional[FeatureDistances] = None) -> dict[str, float]:
+               distances: Optional[FeatureDistances] = None, noise_fid: Optional[float] = None) -> dict[str, float]:
     """FID and KID against the held-out digits, uniform noise's FID the same way, the class entropy
     and, for a conditional generator, the fraction of samples the judge reads as the digit asked for
-    (``distances``: the held-out digits' features, computed once for several generators)."""
+    (``distances``: the held-out digits' features, computed once for several generators;
+    ``noise_fid``: the noise's FID against the same ``distances``, if already measured)."""
     n = len(held_out)
     num_classes = recipe.options.get("num_classes")
     labels = torch.arange(n) % num_classes if num_classes else None
     fakes = generate(generator, n, recipe.options["latent_dim"], labels)
     distances = distances or FeatureDistances(held_out, judge, n_fake=n)
     scores = distances(fakes)
-    noise = torch.rand(n, *held_out.shape[1:], generator=torch.Generator().manual_seed(7)) * 2 - 1
-    noise_fid = distances(noise)["fid"]
+    # the judge's reading of each fake, from the pass that gave its features
+    predicted = distances.fake_classes if distances.fake_classes is not None else predict(judge, fakes)
+    if noise_fid is None:
+        noise = torch.rand(n, *held_out.shape[1:], generator=torch.Generator().manual_seed(7)) * 2 - 1
+        noise_fid = distances(noise)["fid"]
     result = {"fid": scores["fid"], "kid": scores["kid"], "noise_fid": noise_fid, "fid_over_noise_fid": scores["fid"] / noise_fid,
-              "class_entropy_bits": histogram_entropy(class_histogram(judge, fakes)), "n_samples": n}
+              "class_entropy_bits": histogram_entropy(torch.bincount(predicted, minlength=10)), "n_samples": n}
     if labels is not None:
-        result["conditional_accuracy"] = float((predict(judge, fakes) == labels).float().mean())
+        result["conditional_accuracy"] = float((predicted == labels).float().mean())
     return result
 
 
