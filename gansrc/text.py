@@ -185,6 +185,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "es": ("{name}: {steps:,} pasos de {batch} en {device}, {minutes:.1f} minutos de entrenamiento; "
                "torch {torch}, {date}, commit {commit}"),
     },
+    "thread": {"en": "{n} thread", "es": "{n} hilo"},
+    "threads": {"en": "{n} threads", "es": "{n} hilos"},
     "fid_over_noise": {"en": "FID/noise", "es": "FID/ruido"},
     "entropy_bits": {"en": "entropy", "es": "entropía"},
     "cond_acc": {"en": "cond. acc.", "es": "exact. cond."},

@@ -339,3 +339,19 @@ def test_a_translation_model_is_scored_on_the_held_out_digits_without_its_traini
     test = task.test_pairs.a if r.kind == "pix2pix" else task.test_set.a
     assert len(test) == r.task_options["n_test"]  # the held-out set the record was scored on
     assert len(task.batches) == 1  # one training image, not thousands
+
+
+def test_the_chapter_line_speaks_the_page_s_language(shipped):
+    from gansrc.text import set_language
+
+    r, folder, record = shipped
+    model = load_trained(r.name, folder)
+    model.record = {**model.record, "device": "CPU (1 threads)"}  # the older records' spelling
+    assert "on CPU (1 thread)," in pages.describe(model)
+    set_language("es")
+    try:
+        assert f"{r.name}: 2 pasos de {r.batch_size} en CPU (1 hilo)," in pages.describe(model)
+        model.record["device"] = "CPU (2 threads)"
+        assert "en CPU (2 hilos)," in pages.describe(model)
+    finally:
+        set_language("en")

@@ -8,6 +8,7 @@ wall time, the device, and the curves. Chapters 02-06 use it.
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Optional, Sequence
 
 import torch
@@ -27,7 +28,8 @@ def describe(model: TrainedModel) -> str:
     r = model.record
     minutes = r["wall_time_s"] / 60
     commit = (r.get("git_commit") or "?")[:7] + (" +" if r.get("git_dirty") else "")
-    device = r["device"].replace("(1 threads)", "(1 thread)")
+    device = re.sub(r"\((\d+) threads?\)", lambda m: "(" + tr("threads" if m[1] != "1" else "thread", n=m[1]) + ")",
+                    r["device"])  # "CPU (1 thread)" in the records, in the page's language
     return tr("trained_line", name=model.name, steps=r["steps"], batch=r["recipe"]["batch_size"], device=device,
               minutes=minutes, torch=r["torch"], date=r["date"][:10], commit=commit)
 
