@@ -142,9 +142,12 @@ def colab_cell(path: Path) -> str:
 
 
 def test_colab_cell_is_the_same_everywhere_and_names_the_configured_repository():
-    sources = {colab_cell(p) for p in EN + ES}
-    assert len(sources) == 1, "every chapter must start with the same Colab cell"
-    source = sources.pop()
+    """One Colab cell per language, word for word; the two differ only in their comments."""
+    by_language = {lang: {colab_cell(p) for p in paths} for lang, paths in (("en", EN), ("es", ES))}
+    assert all(len(s) == 1 for s in by_language.values()), "every chapter must start with the same Colab cell"
+    source, spanish = by_language["en"].pop(), by_language["es"].pop()
+    assert code_tokens(source) == code_tokens(spanish), "the Colab cells of en and es run different code"
+    assert source != spanish, "the Spanish Colab cell keeps the English comment"
     repo = CONFIG["repository"]
     assert f'"{repo["url"]}", "{repo["branch"]}"' in source and '"--branch", REVISION' in source
     assert "mount" not in source and "drive" not in source, "the Colab cell must not mount anything without asking"
