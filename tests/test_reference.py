@@ -4,6 +4,8 @@ The reference is the authors' PyTorch code of pix2pix and CycleGAN,
 junyanz/pytorch-CycleGAN-and-pix2pix, ``models/networks.py`` (``UnetGenerator`` with
 ``UnetSkipConnectionBlock``, ``ResnetGenerator`` with ``ResnetBlock``, ``NLayerDiscriminator``,
 ``get_norm_layer``) and ``models/cycle_gan_model.py`` (``backward_G``, ``backward_D_basic``).
+Chapter 03's 64x64 DCGAN names the PyTorch DCGAN tutorial (pytorch/tutorials,
+``beginner_source/dcgan_faces_tutorial.py``, ``Generator`` and ``Discriminator``).
 The builders below rebuild those architectures layer for layer, nested the way that code nests
 them (recursive skip blocks, in-place activations), at small widths so they run on a CPU.
 Each test copies the reference's weights into ours in state-dict order, which therefore must
@@ -20,7 +22,7 @@ from torch import nn
 
 from gansrc import losses as L
 from gansrc.data import TensorBatches, UnpairedBatches, UnpairedSet
-from gansrc.models import PatchDiscriminator, ResnetGenerator, UNetGenerator
+from gansrc.models import DCGANDiscriminator, DCGANGenerator, PatchDiscriminator, ResnetGenerator, UNetGenerator
 from gansrc.train import CycleGANTrainer, GANTrainer
 
 
@@ -297,3 +299,48 @@ def test_dragan_penalty_is_taken_around_the_augmented_reals(monkeypatch):
     assert len(around) == 2
     for k, real in enumerate(around):  # each step augments the reals first, then the fakes twice
         assert torch.equal(real, augmented[3 * k])
+
+
+# ------------------------------------------------ DCGAN (the PyTorch tutorial, chapter 03)
+def tutorial_dcgan(nz: int, ngf: int, ndf: int, nc: int = 3) -> tuple[nn.Module, nn.Module]:
+    """The tutorial's ``Generator`` and ``Discriminator`` main stacks, layer for layer."""
+    generator = nn.Sequential(
+        nn.ConvTranspose2d(nz, ngf * 8, 4, 1, 0, bias=False), nn.BatchNorm2d(ngf * 8), nn.ReLU(True),
+        nn.ConvTranspose2d(ngf * 8, ngf * 4, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 4), nn.ReLU(True),
+        nn.ConvTranspose2d(ngf * 4, ngf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 2), nn.ReLU(True),
+        nn.ConvTranspose2d(ngf * 2, ngf, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf), nn.ReLU(True),
+        nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False), nn.Tanh())
+    discriminator = nn.Sequential(
+        nn.Conv2d(nc, ndf, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True),
+        nn.Conv2d(ndf, ndf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 2), nn.LeakyReLU(0.2, inplace=True),
+        nn.Conv2d(ndf * 2, ndf * 4, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 4),
+        nn.LeakyReLU(0.2, inplace=True),
+        nn.Conv2d(ndf * 4, ndf * 8, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 8),
+        nn.LeakyReLU(0.2, inplace=True),
+        nn.Conv2d(ndf * 8, 1, 4, 1, 0, bias=False), nn.Sigmoid())
+    return generator, discriminator
+
+
+@pytest.mark.parametrize("train", [False, True])
+def test_dcgan_64_computes_the_pytorch_tutorial_networks(train):
+    """Same weights, same outputs: G takes z as (N, nz) where the tutorial takes (N, nz, 1, 1),
+    and D returns the logit whose sigmoid the tutorial's D returns."""
+    nz, width = 16, 8
+    ref_g, ref_d = (randomise(m, seed) for m, seed in zip(tutorial_dcgan(nz, width, width), (1, 2)))
+    g, d = DCGANGenerator(64, 3, latent_dim=nz, width=width), DCGANDiscriminator(64, 3, width=width)
+    copy_weights(ref_g, g)
+    copy_weights(ref_d, d)
+    z = torch.randn(4, nz, generator=torch.Generator().manual_seed(0))
+    for a, b in ((ref_g, g), (ref_d, d)):
+        a.train(train)
+        b.train(train)
+    with torch.no_grad():
+        images = ref_g(z.view(4, nz, 1, 1))
+        torch.testing.assert_close(g(z), images, rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(torch.sigmoid(d(images)), ref_d(images).view(-1), rtol=1e-5, atol=1e-6)
+
+
+def test_dcgan_64_has_the_tutorial_parameter_counts():
+    ref_g, ref_d = tutorial_dcgan(100, 64, 64)
+    assert count(DCGANGenerator(64, 3)) == count(ref_g) == 3_576_704
+    assert count(DCGANDiscriminator(64, 3)) == count(ref_d) == 2_765_568
