@@ -317,3 +317,24 @@ def test_weight_grid_and_sliders(net):
         style.weight_grid(net, small_image(), small_image(), rows=("lr", [1.0]), columns=("tv_weight", [1.0]))
     widget = style.weight_sliders(net, small_image(16, 20), small_image(16, 20, seed=3), steps=2)
     assert [c.description for c in widget.children[1:4]] == ["content weight", "style weights x", "TV weight"]
+
+
+def test_vgg19_layer_names_are_the_torchvision_indices_gatys_layers_sit_at():
+    """relu4_2 (content) and relu1_1 ... relu5_1 (style) are torchvision's vgg19.features[i] for
+    the i where Gatys et al.'s layers sit; an off-by-one name would pick a neighbour."""
+    import types
+
+    from torchvision.models.vgg import cfgs, make_layers
+
+    from gansrc.style.features import _from_model
+
+    torch.manual_seed(0)
+    features = make_layers(cfgs["E"])  # torchvision's vgg19().features, without its classifier
+    ext = _from_model("vgg19", types.SimpleNamespace(features=features), True, False)
+    assert (ext.content_layer, tuple(ext.style_layers)) == ("relu4_2", ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"))
+    index = {"relu1_1": 1, "relu2_1": 6, "relu3_1": 11, "relu4_1": 20, "relu4_2": 22, "relu5_1": 29}
+    x = style.normalize(small_image(32, 32))
+    with torch.no_grad():
+        out = ext(x, list(index))
+        for name, i in index.items():
+            torch.testing.assert_close(out[name], features[: i + 1](x))
