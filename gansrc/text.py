@@ -268,6 +268,8 @@ STRINGS: dict[str, dict[str, str]] = {
                "alta, el logaritmo de una probabilidad que se redondeó a 0 (calcula las pérdidas sobre logits) "
                "o datos fuera de [-1, 1]."),
     },
+    # ---------------------------------------------------------------- gansrc.train.classifier (chapter 01)
+    "classifier_progress": {"en": "classifier", "es": "clasificador"},
 }
 
 _language = "en"

@@ -349,3 +349,16 @@ def test_the_weight_grid_is_labelled_in_the_language(lang):
     assert (ax.get_title(), ax.get_ylabel()) == {"en": ("content weight 1", "TV weight 0.1"),
                                                  "es": ("peso de contenido 1", "peso de TV 0.1")}[lang]
     matplotlib.pyplot.close("all")
+
+
+@LANGS
+def test_the_classifier_progress_bar_is_named_in_the_language(lang):
+    from gansrc.data import TensorBatches
+    from gansrc.models import MNISTClassifier
+    from gansrc.train import ClassifierTrainer
+
+    text.set_language(lang)
+    batches = TensorBatches(torch.zeros(4, 1, 28, 28, dtype=torch.uint8), torch.zeros(4, dtype=torch.long),
+                            batch_size=2)
+    trainer = ClassifierTrainer(MNISTClassifier(width=4), batches)
+    assert trainer.desc == {"en": "classifier", "es": "clasificador"}[lang]

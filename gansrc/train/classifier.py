@@ -7,6 +7,7 @@ from torch import Tensor, nn
 
 from ..data.batches import TensorBatches
 from ..models.classifier import MNISTClassifier, accuracy, save_classifier
+from ..text import tr
 from .settings import check_optimizer
 from .trainer import Trainer
 
@@ -17,7 +18,7 @@ class ClassifierTrainer(Trainer):
     def __init__(self, model: nn.Module, batches: TensorBatches, *, lr: float = 1e-3, device: torch.device | str = "cpu", **kwargs) -> None:
         check_optimizer(lr, (0.9, 0.999))
         model.to(device)
-        super().__init__({"classifier": model}, {"classifier": torch.optim.Adam(model.parameters(), lr=lr)}, batches, device=device, desc=kwargs.pop("desc", "classifier"), **kwargs)
+        super().__init__({"classifier": model}, {"classifier": torch.optim.Adam(model.parameters(), lr=lr)}, batches, device=device, desc=kwargs.pop("desc", tr("classifier_progress")), **kwargs)
         self.model = model
         self.record_settings(lr=lr)
 
