@@ -120,6 +120,17 @@ STRINGS: dict[str, dict[str, str]] = {
         "es": ("Reanudado desde {path} (paso {step}), con ajustes cambiados desde ese punto de control, "
                "que se usan a partir de ahora: {changes}."),
     },
+    "nonfinite_stop": {
+        "en": ("A loss became NaN or infinite at step {step}; training stopped. {where} "
+               "Lower the learning rate, check the data range ([-1, 1]) or the loss."),
+        "es": ("Una pérdida se volvió NaN o infinita en el paso {step}; el entrenamiento se detuvo. {where} "
+               "Baja la tasa de aprendizaje, revisa el rango de los datos ([-1, 1]) o la pérdida."),
+    },
+    "nonfinite_last": {"en": "The last good checkpoint is {path}.", "es": "El último punto de control sano es {path}."},
+    "nonfinite_none": {
+        "en": "No checkpoint was written (set checkpoint_dir to keep one).",
+        "es": "No se escribió ningún punto de control (indica checkpoint_dir para guardarlos).",
+    },
     "skipping_damaged": {"en": "Skipping damaged checkpoint: {error}", "es": "Se omite un punto de control dañado: {error}"},
     "lock_taken_over": {
         "en": "Taking over the lock of {folder} left by process {pid} on {host!r} ({reason}).",

@@ -362,3 +362,39 @@ def test_the_classifier_progress_bar_is_named_in_the_language(lang):
                             batch_size=2)
     trainer = ClassifierTrainer(MNISTClassifier(width=4), batches)
     assert trainer.desc == {"en": "classifier", "es": "clasificador"}[lang]
+
+
+
+@LANGS
+def test_a_nan_loss_stops_training_with_a_message_in_the_language(lang, tmp_path):
+    from gansrc import losses
+    from gansrc.data import TensorBatches
+    from gansrc.models import MLPDiscriminator, MLPGenerator
+    from gansrc.train import GANTrainer, NonFiniteLossError
+
+    text.set_language(lang)
+    calls = {"n": 0}
+
+    def d_loss(real, fake):  # finite for the first step, NaN from the second on
+        calls["n"] += 1
+        loss = losses.bce_discriminator_loss(real, fake)
+        return loss * torch.nan if calls["n"] >= 2 else loss
+
+    poisoned = losses.AdversarialLoss("NaN from step 2", d_loss, losses.nonsaturating_generator_loss)
+    messages = []
+    for folder in (None, tmp_path / "run"):
+        calls["n"] = 0
+        torch.manual_seed(0)
+        trainer = GANTrainer(MLPGenerator(latent_dim=4, hidden=(8,)), MLPDiscriminator(hidden=(8,)),
+                             TensorBatches(torch.zeros(8, 1, 28, 28, dtype=torch.uint8), batch_size=4),
+                             latent_dim=4, loss=poisoned, checkpoint_dir=folder, checkpoint_every=1,
+                             log_every=1)
+        with pytest.raises(NonFiniteLossError) as error:
+            trainer.fit(3, show_progress=False)
+        messages.append(str(error.value))
+    start = {"en": "A loss became NaN or infinite at step 2; training stopped. ",
+             "es": "Una pérdida se volvió NaN o infinita en el paso 2; el entrenamiento se detuvo. "}[lang]
+    assert all(m.startswith(start) for m in messages)
+    assert {"en": "No checkpoint was written", "es": "No se escribió ningún punto de control"}[lang] in messages[0]
+    last = {"en": "The last good checkpoint is ", "es": "El último punto de control sano es "}[lang]
+    assert last + str(tmp_path / "run") in messages[1]

@@ -254,11 +254,8 @@ class Trainer:
                 if hasattr(callback, "on_nonfinite"):
                     callback.on_nonfinite(self, first_bad)
             last = self.checkpoints.paths()[-1] if self.checkpoints and self.checkpoints.paths() else None
-            where = f"The last good checkpoint is {last}." if last else "No checkpoint was written (set checkpoint_dir to keep one)."
-            raise NonFiniteLossError(
-                f"A loss became NaN or infinite at step {first_bad}; training stopped. {where} "
-                "Lower the learning rate, check the data range ([-1, 1]) or the loss."
-            )
+            where = tr("nonfinite_last", path=last) if last else tr("nonfinite_none")
+            raise NonFiniteLossError(tr("nonfinite_stop", step=first_bad, where=where))
         means = dict(zip(self._sums, values))
         if means.get("skipped"):  # gradient norms: the mean over the steps that were applied (NaN if none was)
             for name in set(self.gradient_metrics) & set(means):
