@@ -189,6 +189,38 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "could not load the segmentation network ({error}): no network masks.",
         "es": "no se pudo cargar la red de segmentación ({error}): no hay máscaras de la red.",
     },
+    # ---------------------------------------------------------------- gansrc.bench (chapter 08)
+    "bench_timing": {"en": "timing {name} ...", "es": "cronometrando {name} ..."},
+    "bench_device": {
+        "en": "device: {device} ({kind}, threads: {threads}) | torch {torch} | {date}",
+        "es": "dispositivo: {device} ({kind}, hilos: {threads}) | torch {torch} | {date}",
+    },
+    "bench_peak": {"en": "peak: {note}", "es": "pico: {note}"},
+    "bench_no_peak_table": {"en": "no peak table for {what}", "es": "no hay tabla de picos para {what}"},
+    "bench_no_peak_entry": {"en": "no peak entry for {name}", "es": "no hay pico conocido para {name}"},
+    "bench_peak_of": {
+        "en": "{gpu}: {tflops:g} TFLOP/s dense {precision}",
+        "es": "{gpu}: {tflops:g} TFLOP/s densos en {precision}",
+    },
+    "bench_model": {"en": "model", "es": "modelo"},
+    "bench_batch": {"en": "batch", "es": "lote"},
+    "bench_plain_rate": {"en": "plain/s", "es": "tutorial/s"},
+    "bench_ratio": {"en": "ratio", "es": "cociente"},
+    "bench_flop_step": {"en": "FLOP/step", "es": "FLOP/paso"},
+    "bench_of_peak": {"en": "of peak", "es": "del pico"},
+    "bench_uses": {"en": "gansrc uses", "es": "gansrc usa"},
+    "bench_footnote": {
+        "en": "images/s are medians over the repetitions; ratio = gansrc / plain, both measured interleaved in this run.",
+        "es": ("imágenes/s: medianas de las repeticiones; cociente = gansrc / tutorial, los dos medidos "
+               "por turnos en esta ejecución."),
+    },
+    "bench_fused_adam": {"en": "fused Adam", "es": "Adam fusionado"},
+    "bench_autocast": {"en": "{dtype} autocast", "es": "autocast en {dtype}"},
+    "bench_gpu_only": {"en": "{name}: GPU only (no CUDA device here)", "es": "{name}: solo en GPU (aquí no hay dispositivo CUDA)"},
+    "bench_needs": {
+        "en": "{name}: needs {modules}, not on this branch",
+        "es": "{name}: necesita {modules}, que no está en esta rama",
+    },
     # ---------------------------------------------------------------- gansrc.trained.pages
     "trained_line": {
         "en": ("{name}: {steps:,} steps of {batch} on {device}, {minutes:.1f} minutes of training; "

@@ -364,7 +364,6 @@ def test_the_classifier_progress_bar_is_named_in_the_language(lang):
     assert trainer.desc == {"en": "classifier", "es": "clasificador"}[lang]
 
 
-
 @LANGS
 def test_a_nan_loss_stops_training_with_a_message_in_the_language(lang, tmp_path):
     from gansrc import losses
@@ -398,3 +397,35 @@ def test_a_nan_loss_stops_training_with_a_message_in_the_language(lang, tmp_path
     assert {"en": "No checkpoint was written", "es": "No se escribió ningún punto de control"}[lang] in messages[0]
     last = {"en": "The last good checkpoint is ", "es": "El último punto de control sano es "}[lang]
     assert last + str(tmp_path / "run") in messages[1]
+
+
+@LANGS
+def test_the_benchmark_table_follows_the_language(lang):
+    """Chapters 07-08: ``python -m gansrc.bench`` (English) prints what it always did."""
+    from gansrc.bench import Setup, device_peak, table
+    from gansrc.bench.families import select
+
+    text.set_language(lang)
+    _, skipped = select(["mlp", "pix2pix256"], Setup(torch.device("cpu"), quick=True))
+    _, note = device_peak(torch.device("cpu"))
+    env = {"device": "AMD EPYC", "device_type": "cpu", "threads": 1, "torch": "2.0", "date": "today",
+           "peak_note": note}
+    row = {"model": "mlp", "batch_size": 64, "plain_median": 1.0, "gansrc_median": 2.0, "ratio": 2.0,
+           "flops_per_step_gansrc": 1e9, "achieved_flops_gansrc": 1e10, "peak_fraction_gansrc": None,
+           "notes": [text.tr("bench_fused_adam")]}
+    lines = table(env, [row], skipped).splitlines()
+    assert lines[:2] == {
+        "en": ["device: AMD EPYC (cpu, threads: 1) | torch 2.0 | today", "peak: no peak table for CPUs"],
+        "es": ["dispositivo: AMD EPYC (cpu, hilos: 1) | torch 2.0 | today",
+               "pico: no hay tabla de picos para CPUs"]}[lang]
+    assert lines[2].split("  ")[0] == {"en": "model", "es": "modelo"}[lang]
+    assert lines[4].endswith({"en": "fused Adam", "es": "Adam fusionado"}[lang])
+    assert lines[5:] == {
+        "en": ["images/s are medians over the repetitions; ratio = gansrc / plain, both measured "
+               "interleaved in this run.", "[skipped] pix2pix256: GPU only (no CUDA device here)"],
+        "es": ["imágenes/s: medianas de las repeticiones; cociente = gansrc / tutorial, los dos "
+               "medidos por turnos en esta ejecución.",
+               "[skipped] pix2pix256: solo en GPU (aquí no hay dispositivo CUDA)"]}[lang]
+    assert text.tr("bench_timing", name="mlp") == {"en": "timing mlp ...", "es": "cronometrando mlp ..."}[lang]
+    assert text.tr("bench_peak_of", gpu="T4", tflops=65.0, precision="fp16") == {
+        "en": "T4: 65 TFLOP/s dense fp16", "es": "T4: 65 TFLOP/s densos en fp16"}[lang]

@@ -10,6 +10,7 @@ from typing import Optional, Sequence
 import torch
 
 from ..runtime import pick_device
+from ..text import tr
 from .families import FAMILIES, Setup, select
 from .run import environment, measure, table
 
@@ -56,7 +57,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     env = environment(setup)
     results = []
     for family in families:
-        print(f"timing {family.name} ...", file=sys.stderr, flush=True)
+        print(tr("bench_timing", name=family.name), file=sys.stderr, flush=True)
         results.append(measure(family, setup, steps, repeats, warmup))
     report = {**env, "results": results, "skipped": skipped}
     print(table(env, results, skipped))

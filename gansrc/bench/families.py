@@ -16,6 +16,7 @@ from typing import Callable, Optional, Protocol, Sequence
 import torch
 from torch import Tensor, nn
 
+from ..text import tr
 from .plain import PILImages, TutorialCycleGAN, TutorialGAN, TutorialPix2Pix, tutorial_loader
 
 
@@ -89,9 +90,9 @@ def channels_last_pays(setup: Setup) -> bool:
 def _notes(trainer, cl: bool) -> list[str]:
     notes = ["channels_last"] if cl else []
     if any(g.get("fused") for opt in trainer.optimizers.values() for g in opt.param_groups):
-        notes.append("fused Adam")
+        notes.append(tr("bench_fused_adam"))
     if trainer.precision.enabled:
-        notes.append(str(trainer.precision.dtype).replace("torch.", "") + " autocast")
+        notes.append(tr("bench_autocast", dtype=str(trainer.precision.dtype).replace("torch.", "")))
     return notes
 
 
@@ -231,9 +232,9 @@ def select(names: Optional[Sequence[str]], setup: Setup) -> tuple[list[Family], 
         if names and name not in names:
             continue
         if not family.available():
-            skipped.append(f"{name}: needs {', '.join(family.requires)}, not on this branch")
+            skipped.append(tr("bench_needs", name=name, modules=", ".join(family.requires)))
         elif family.gpu_only and not setup.cuda:
-            skipped.append(f"{name}: GPU only (no CUDA device here)")
+            skipped.append(tr("bench_gpu_only", name=name))
         else:
             chosen.append(family)
     return chosen, skipped

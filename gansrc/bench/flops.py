@@ -7,6 +7,8 @@ from typing import Callable, Optional
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from ..text import tr
+
 # Dense bf16 tensor-core peaks in TFLOP/s from the vendors' data sheets (without sparsity).
 # The T4 has no bf16: its entry is the fp16 peak, which is what autocast uses there.
 PEAK_TFLOPS: dict[str, float] = {
@@ -42,9 +44,10 @@ def peak_key(device_name: str) -> Optional[str]:
 def device_peak(device: torch.device) -> tuple[Optional[float], str]:
     """(peak FLOP/s, a note) for ``device``; None with the reason when there is no entry."""
     if device.type != "cuda":
-        return None, f"no peak table for {'CPUs' if device.type == 'cpu' else device.type.upper()}"
+        return None, tr("bench_no_peak_table", what="CPUs" if device.type == "cpu" else device.type.upper())
     name = torch.cuda.get_device_name(device)
     key = peak_key(name)
     if key is None:
-        return None, f"no peak entry for {name}"
-    return PEAK_TFLOPS[key] * 1e12, f"{key}: {PEAK_TFLOPS[key]:g} TFLOP/s dense {'fp16' if key == 'T4' else 'bf16'}"
+        return None, tr("bench_no_peak_entry", name=name)
+    return PEAK_TFLOPS[key] * 1e12, tr("bench_peak_of", gpu=key, tflops=PEAK_TFLOPS[key],
+                                       precision="fp16" if key == "T4" else "bf16")

@@ -9,6 +9,7 @@ from typing import Optional
 
 import torch
 
+from ..text import tr
 from .families import Case, Family, Runner, Setup
 from .flops import count_flops, device_peak
 
@@ -90,7 +91,8 @@ def _si(x: Optional[float], unit: str = "") -> str:
 
 def table(env: dict, results: list[dict], skipped: list[str]) -> str:
     """The results as a fixed-width text table, with the machine it ran on."""
-    head = ("model", "batch", "plain/s", "gansrc/s", "ratio", "FLOP/step", "FLOP/s gansrc", "of peak", "gansrc uses")
+    head = (tr("bench_model"), tr("bench_batch"), tr("bench_plain_rate"), "gansrc/s", tr("bench_ratio"),
+            tr("bench_flop_step"), "FLOP/s gansrc", tr("bench_of_peak"), tr("bench_uses"))
     rows = [head]
     for r in results:
         frac = "-" if r["peak_fraction_gansrc"] is None else f"{100 * r['peak_fraction_gansrc']:.1f}%"
@@ -98,12 +100,13 @@ def table(env: dict, results: list[dict], skipped: list[str]) -> str:
                      f"{r['ratio']:.2f}x", _si(r["flops_per_step_gansrc"]), _si(r["achieved_flops_gansrc"]), frac,
                      ", ".join(r["notes"]) or "float32, NCHW"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
-    lines = [f"device: {env['device']} ({env['device_type']}, threads: {env['threads']}) | torch {env['torch']} | {env['date']}",
-             f"peak: {env['peak_note']}"]
+    lines = [tr("bench_device", device=env["device"], kind=env["device_type"], threads=env["threads"], torch=env["torch"],
+                date=env["date"]),
+             tr("bench_peak", note=env["peak_note"])]
     for i, row in enumerate(rows):
         lines.append("  ".join(c.ljust(w) if j in (0, len(row) - 1) else c.rjust(w) for j, (c, w) in enumerate(zip(row, widths))).rstrip())
         if i == 0:
             lines.append("  ".join("-" * w for w in widths))
-    lines.append("images/s are medians over the repetitions; ratio = gansrc / plain, both measured interleaved in this run.")
+    lines.append(tr("bench_footnote"))
     lines += [f"[skipped] {s}" for s in skipped]
     return "\n".join(lines)

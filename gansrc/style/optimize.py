@@ -15,6 +15,7 @@ import torch
 from torch import Tensor
 
 from ..runtime import progress
+from ..text import tr
 from .features import FeatureExtractor, denormalize, normalize
 from .losses import content_loss, gram_matrix, guided_style_loss, style_loss, tv_loss
 
@@ -182,7 +183,7 @@ def optimize_image(objective: StyleObjective, init: Union[str, Tensor] = "conten
             raise FloatingPointError(f"the loss became {totals[bad[0, 0]].item()} after {bad[0, 0].item()} steps; "
                                      "lower the learning rate or the loss weights")
 
-    bar = progress(range(steps), desc=desc, unit="step", disable=not show_progress)
+    bar = progress(range(steps), desc=desc, unit=tr("step"), disable=not show_progress)
     for step in bar:
         firsts.append(len(evaluations))
         optimizer.step(closure)  # the closure's first evaluation is at the image before this step
