@@ -349,3 +349,22 @@ def test_the_weight_grid_is_labelled_in_the_language(lang):
     assert (ax.get_title(), ax.get_ylabel()) == {"en": ("content weight 1", "TV weight 0.1"),
                                                  "es": ("peso de contenido 1", "peso de TV 0.1")}[lang]
     matplotlib.pyplot.close("all")
+
+
+@LANGS
+def test_a_shipped_cyclegan_data_is_described_in_the_language(lang):
+    from gansrc.trained import load_trained, pages, tasks
+
+    text.set_language(lang)
+    model = load_trained("cyclegan")
+    assert pages.describe_data(model) == {
+        "en": model.record["data"],  # the record's own words, unchanged
+        "es": "4000 dígitos coloreados y 4000 dígitos lisos de imágenes de MNIST disjuntas (32x32, semilla 0); "
+              "puntuados con 300 dígitos coloreados y 300 dígitos lisos de imágenes de MNIST disjuntas "
+              "(32x32, semilla 1) (dígitos apartados)"}[lang]
+    # worded from the options alone, as build_task words the task it builds
+    options = {"size": 16, "n_train": 5, "n_test": 40, "limit": 20}
+    task = tasks.build_task("unpaired-digits", batch_size=2, device=torch.device("cpu"), seed=0, options=options)
+    assert task.description == tasks.unpaired_description(options)
+    assert task.description.startswith({"en": "5 coloured", "es": "5 dígitos coloreados"}[lang])
+    assert task.description.endswith({"en": "seed 1) (held-out digits)", "es": "semilla 1) (dígitos apartados)"}[lang])
