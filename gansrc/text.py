@@ -90,6 +90,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "es": ("{n_a} dígitos coloreados y {n_b} dígitos lisos de imágenes de MNIST disjuntas "
                "({size}x{size}, semilla {seed})"),
     },
+    # chapter 06 (i15): a shipped CycleGAN's data, gansrc.trained.tasks and pages.describe_data
+    "unpaired_task": {
+        "en": "{train}; scored on {test} (held-out digits)",
+        "es": "{train}; puntuados con {test} (dígitos apartados)",
+    },
     # ---------------------------------------------------------------- gansrc.runtime, gansrc.train
     "drive_not_colab": {
         "en": "Not running on Colab: checkpoints stay in {folder}.",

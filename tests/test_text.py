@@ -429,3 +429,22 @@ def test_the_benchmark_table_follows_the_language(lang):
     assert text.tr("bench_timing", name="mlp") == {"en": "timing mlp ...", "es": "cronometrando mlp ..."}[lang]
     assert text.tr("bench_peak_of", gpu="T4", tflops=65.0, precision="fp16") == {
         "en": "T4: 65 TFLOP/s dense fp16", "es": "T4: 65 TFLOP/s densos en fp16"}[lang]
+
+
+@LANGS
+def test_a_shipped_cyclegan_data_is_described_in_the_language(lang):
+    from gansrc.trained import load_trained, pages, tasks
+
+    text.set_language(lang)
+    model = load_trained("cyclegan")
+    assert pages.describe_data(model) == {
+        "en": model.record["data"],  # the record's own words, unchanged
+        "es": "4000 dígitos coloreados y 4000 dígitos lisos de imágenes de MNIST disjuntas (32x32, semilla 0); "
+              "puntuados con 300 dígitos coloreados y 300 dígitos lisos de imágenes de MNIST disjuntas "
+              "(32x32, semilla 1) (dígitos apartados)"}[lang]
+    # worded from the options alone, as build_task words the task it builds
+    options = {"size": 16, "n_train": 5, "n_test": 40, "limit": 20}
+    task = tasks.build_task("unpaired-digits", batch_size=2, device=torch.device("cpu"), seed=0, options=options)
+    assert task.description == tasks.unpaired_description(options)
+    assert task.description.startswith({"en": "5 coloured", "es": "5 dígitos coloreados"}[lang])
+    assert task.description.endswith({"en": "seed 1) (held-out digits)", "es": "semilla 1) (dígitos apartados)"}[lang])

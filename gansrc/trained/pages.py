@@ -20,7 +20,7 @@ from .build import build_task_for
 from .recipes import Recipe
 from .scores import final_scores, gan_scores, generate
 from .shipped import TrainedModel
-from .tasks import Task
+from .tasks import Task, unpaired_description
 
 
 def describe(model: TrainedModel) -> str:
@@ -32,6 +32,16 @@ def describe(model: TrainedModel) -> str:
                     r["device"])  # "CPU (1 thread)" in the records, in the page's language
     return tr("trained_line", name=model.name, steps=r["steps"], batch=r["recipe"]["batch_size"], device=device,
               minutes=minutes, torch=r["torch"], date=r["date"][:10], commit=commit)
+
+
+def describe_data(model: TrainedModel) -> str:
+    """The record's ``data`` (what the model was trained and scored on) in the page's language:
+    chapter 06's unpaired digits are worded again from the recipe; the other tasks keep the
+    record's English."""
+    rec = trained_recipe(model)
+    if rec.task == "unpaired-digits":
+        return unpaired_description(rec.task_options)
+    return model.record["data"]
 
 
 def trained_recipe(model: TrainedModel) -> Recipe:

@@ -18,6 +18,7 @@ from .. import losses as L
 from ..data import (Deluxe, DiffAugment, ImageSet, PairedSet, TensorBatches, UnpairedBatches, UnpairedSet,
                     load_bundled_mnist, load_photo_patches, unpaired_digits)
 from ..data.synthetic import digit_scenes, load_textures
+from ..text import tr
 
 TRAIN_DIGITS = 8000  # the first 8,000 bundled digits: the classifier's training set, and the generators'
 TASKS = ("mnist", "mnist-200", "photo-patches", "digit-scenes", "unpaired-digits")
@@ -58,6 +59,20 @@ def digit_split(limit: Optional[int] = None) -> tuple[ImageSet, ImageSet]:
     return train, held
 
 
+def unpaired_description(options: Optional[dict] = None) -> str:
+    """The unpaired-digits task's ``description`` as ``build_task`` words it, from the recipe's
+    ``task_options`` alone (nothing is painted), in the language of ``tr``: the records keep it in
+    English, a page shows it in its own."""
+    options = dict(options or {})
+    limit = options.pop("limit", None)
+    train, held = digit_split(limit)
+    n_train, n_test = (min(options.get(k, 10**9), limit or 10**9, len(digits) // 2)
+                       for k, digits in (("n_train", train), ("n_test", held)))
+    size = options.get("size", 32)
+    return tr("unpaired_task", train=tr("unpaired_digits", n_a=n_train, n_b=n_train, size=size, seed=0),
+              test=tr("unpaired_digits", n_a=n_test, n_b=n_test, size=size, seed=1))
+
+
 def build_task(task: str, *, batch_size: int, device: torch.device, seed: int, conditional: bool = False,
                batch_augment: Optional[str] = None, options: Optional[dict] = None) -> Task:
     """The batches and held-out data of ``task`` (one of ``TASKS``) with the recipe's ``options``
@@ -93,6 +108,6 @@ def build_task(task: str, *, batch_size: int, device: torch.device, seed: int, c
         train_set = unpaired_digits(train.images, train.labels, n_train, n_train, size=size, textures=textures, seed=0)
         test_set = unpaired_digits(held.images, held.labels, n_test, n_test, size=size, textures=textures, seed=1)
         batches = UnpairedBatches(train_set, batch_size=batch_size, device=device, seed=seed)
-        return Task(task, batches, f"{train_set.source}; scored on {test_set.source} (held-out digits)",
+        return Task(task, batches, tr("unpaired_task", train=train_set.source, test=test_set.source),
                     test_set=test_set)
     raise ValueError(f"unknown task {task!r}; the tasks are {', '.join(TASKS)}.")
